@@ -1,0 +1,1 @@
+"""Conversation campaigns for your email list."""

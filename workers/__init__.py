@@ -1,0 +1,1 @@
+"""Dramatiq workers: broker set-up and actors for campaigns."""
