@@ -1,0 +1,1 @@
+"""Domain verbs as plain functions: they flush, never commit, and raise errors.*."""

@@ -1,0 +1,1 @@
+"""Outgoing mail: message building, rendering and the backends that deliver it."""

@@ -1,0 +1,172 @@
+"""SMTP delivery over one reused connection, with the outcome of every transaction typed.
+
+smtplib's ``sendmail`` folds "the line dropped before DATA" (safe to retry) and "the line
+dropped after the data went out" (maybe delivered) into one exception; the ledger needs them
+apart, so the DATA phase is written out here with smtplib's own primitives.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from types import TracebackType
+from urllib.parse import unquote, urlsplit
+
+from campaigns.errors import (
+    ConfigurationError,
+    PermanentMailError,
+    TransientMailError,
+    UncertainDeliveryError,
+)
+from campaigns.mail.backends import Envelope
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+class SmtpBackend:
+    """Send over SMTP, plain, STARTTLS or implicit TLS, with optional AUTH."""
+
+    def __init__(self, host: str, port: int, *, security: str = "none", username: str = "",
+                 password: str = "", timeout: float = 30, local_hostname: str | None = None,
+                 tls_context: ssl.SSLContext | None = None) -> None:
+        self.host, self.port, self.security = host, port, security
+        self.username, self.password, self.timeout = username, password, timeout
+        self.local_hostname = local_hostname
+        self.tls_context = tls_context or ssl.create_default_context()
+        self._conn: smtplib.SMTP | None = None
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: float = 30) -> SmtpBackend:
+        """Build a backend from smtp://, smtp+starttls:// or smtps:// with user:pass@host:port."""
+        parts = urlsplit(url)
+        if not parts.hostname:
+            raise ConfigurationError(f"MAIL_URL {url!r} has no host")
+        security = {"smtp": "none", "smtp+starttls": "starttls", "smtps": "ssl"}[parts.scheme]
+        default_port = {"none": 25, "starttls": 587, "ssl": 465}[security]
+        return cls(parts.hostname, parts.port or default_port, security=security,
+                   username=unquote(parts.username or ""), password=unquote(parts.password or ""),
+                   timeout=timeout)
+
+    def __enter__(self) -> SmtpBackend:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Say QUIT if the line is still up, and forget the connection."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            conn.close()
+
+    def send(self, envelope: Envelope) -> dict[str, tuple[int, str]]:
+        """Run one SMTP transaction; return refused recipients, raise on failure."""
+        conn = self._connection()
+        try:
+            refused = self._envelope(conn, envelope)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise TransientMailError(f"connection lost before DATA: {exc}") from exc
+        self._data(conn, envelope.data)
+        return refused
+
+    def _connection(self) -> smtplib.SMTP:
+        """Return the open connection, opening (and authenticating) it if needed."""
+        if self._conn is not None:
+            return self._conn
+        try:
+            self._conn = self._open()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise PermanentMailError(f"SMTP authentication failed: {exc.smtp_code} "
+                                     f"{_text(exc.smtp_error)}") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientMailError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+        return self._conn
+
+    def _open(self) -> smtplib.SMTP:
+        """Connect, say EHLO, upgrade to TLS and log in as configured."""
+        if self.security == "ssl":
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                                  local_hostname=self.local_hostname,
+                                                  context=self.tls_context)
+        else:
+            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout,
+                                local_hostname=self.local_hostname)
+        conn.ehlo()
+        if self.security == "starttls":
+            conn.starttls(context=self.tls_context)
+            conn.ehlo()
+        if self.username:
+            conn.login(self.username, self.password)
+        return conn
+
+    def _envelope(self, conn: smtplib.SMTP, envelope: Envelope) -> dict[str, tuple[int, str]]:
+        """Send MAIL FROM and RCPT TO; raise unless at least one recipient was accepted."""
+        code, reply = conn.mail(envelope.sender)
+        if code != 250:
+            self._reset(conn)
+            raise _refusal(code, reply, "MAIL FROM")
+        refused: dict[str, tuple[int, str]] = {}
+        for rcpt in envelope.recipients:
+            code, reply = conn.rcpt(rcpt)
+            if code not in (250, 251):
+                refused[rcpt] = (code, _text(reply))
+        if len(refused) == len(envelope.recipients):
+            self._reset(conn)
+            code, reply = next(iter(refused.values()))
+            raise _refusal(code, reply, "RCPT TO")
+        return refused
+
+    def _data(self, conn: smtplib.SMTP, data: bytes) -> None:
+        """Send DATA and the message; a drop once the bytes are out is uncertain."""
+        try:
+            code, reply = conn.docmd("DATA")
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise TransientMailError(f"connection lost at DATA: {exc}") from exc
+        if code != 354:
+            self._reset(conn)
+            raise _refusal(code, reply, "DATA")
+        payload = _LEADING_DOT.sub(b"..", data)
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        try:
+            conn.send(payload + b".\r\n")
+            code, reply = conn.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise UncertainDeliveryError(f"connection lost after the message data: {exc}") from exc
+        if code != 250:
+            raise _refusal(code, reply, "end of data")
+
+    def _reset(self, conn: smtplib.SMTP) -> None:
+        """Abort the transaction so the connection can carry the next message."""
+        try:
+            conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        """Forget a broken connection; the next send opens a new one."""
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+
+def _text(reply: bytes | str) -> str:
+    """Decode a server reply for storing as a last error."""
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def _refusal(code: int, reply: bytes | str, stage: str) -> Exception:
+    """Return the typed error for an SMTP reply code: 4xx transient, else permanent."""
+    message = f"{stage}: {code} {_text(reply)}"
+    if 400 <= code < 500 or code == -1:
+        return TransientMailError(message, smtp_code=code)
+    return PermanentMailError(message, smtp_code=code)

@@ -1,0 +1,36 @@
+"""Template filters and globals shared by every page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, request
+
+
+def timeago(value: datetime | None, now: datetime | None = None) -> str:
+    """Render a UTC timestamp as "3 min ago", "yesterday" or a date."""
+    if value is None:
+        return ""
+    from campaigns.db import utcnow
+
+    seconds = int(((now or utcnow()) - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            count = seconds // size
+            if unit == "d" and count > 6:
+                return value.strftime("%-d %b %Y")
+            return f"{count} {unit} ago"
+    return value.strftime("%-d %b %Y")
+
+
+def nav_active(prefix: str) -> str:
+    """Return "active" when the current page is in this navigation section."""
+    return "active" if (request.blueprint or "") == prefix else ""
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Make the helpers available in every template."""
+    app.add_template_filter(timeago)
+    app.add_template_global(nav_active)
