@@ -37,7 +37,10 @@ def enqueue(actor_name: str, *args: Any, queue: str = "default",
         raise ValueError(f"unknown queue {queue!r}")
     message = dramatiq.Message(queue_name=queue, actor_name=actor_name, args=args,
                                kwargs=kwargs, options={})
-    db.session().info.setdefault(_PENDING, []).append((message, delay_ms))
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even with no SQL run yet, ends it and drops the job
+    session.info.setdefault(_PENDING, []).append((message, delay_ms))
 
 
 def publish_now(actor_name: str, *args: Any, queue: str = "default",

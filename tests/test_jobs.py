@@ -20,6 +20,15 @@ def test_a_job_enqueued_in_a_rolled_back_transaction_never_runs(app_ctx, worker)
     assert actors.RECORDED == []
 
 
+def test_a_rolled_back_job_is_not_published_by_the_next_commit(app_ctx, worker):
+    jobs.enqueue("tests.record", "rolled back")
+    db.session.rollback()
+    jobs.enqueue("tests.record", "next")
+    db.session.commit()
+    worker.drain()
+    assert actors.RECORDED == ["next"]
+
+
 def test_a_job_enqueued_in_a_committed_transaction_runs(app_ctx, worker):
     jobs.enqueue("tests.record", "committed")
     db.session.commit()

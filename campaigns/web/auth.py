@@ -47,6 +47,7 @@ def login():
     if not users.has_users():
         return redirect(url_for("auth.setup"))
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
         user = users.authenticate(form.email.data, form.password.data)
         if user is not None:
@@ -54,7 +55,10 @@ def login():
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         flash("That email and password do not match.", "error")
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 400
+        status = 401
+    elif form.errors:
+        status = 400
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.route("/setup", methods=["GET", "POST"])

@@ -1,0 +1,89 @@
+"""A real SMTP server (aiosmtpd) on a loopback port, scriptable per recipient.
+
+A recipient whose local part starts with ``tempfail`` gets 451 at end of data, ``reject``
+gets 550 at RCPT, ``drop`` makes the server hang up after the data arrives (no reply).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass, field
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Received:
+    """One message the server accepted."""
+
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+
+@dataclass
+class RecordingHandler:
+    """Accept mail, remember it, and misbehave on request."""
+
+    messages: list[Received] = field(default_factory=list)
+    connections: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope,
+                          hostname: str, responses: list[str]) -> list[str]:
+        with self.lock:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, options: list[str]) -> str:
+        if address.startswith("reject"):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        first = envelope.rcpt_tos[0]
+        if first.startswith("drop"):
+            with self.lock:
+                self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                              envelope.original_content or b""))
+            server.transport.close()
+            return "250 never seen by the client"
+        if first.startswith("tempfail"):
+            return "451 4.3.0 Try again later"
+        with self.lock:
+            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                          envelope.original_content or b""))
+        return "250 2.0.0 Queued"
+
+
+class SmtpServer:
+    """Run a RecordingHandler on 127.0.0.1:<free port> until stopped."""
+
+    def __init__(self) -> None:
+        self.handler = RecordingHandler()
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                     decode_data=False)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
