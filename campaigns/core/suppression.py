@@ -1,0 +1,40 @@
+"""The suppression list: addresses no send path may use, checked by hash."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from campaigns.db import db
+from campaigns.models import Suppression, SuppressionReason, address_hash
+
+
+def is_suppressed(email: str) -> bool:
+    """Tell whether an address is on the suppression list."""
+    return db.session.scalar(
+        select(Suppression.id).where(Suppression.address_hash == address_hash(email))
+    ) is not None
+
+
+def suppressed_among(emails: Iterable[str]) -> set[str]:
+    """Return the addresses of a batch that are suppressed (one query per batch)."""
+    by_hash = {address_hash(e): e for e in emails}
+    if not by_hash:
+        return set()
+    found = db.session.scalars(
+        select(Suppression.address_hash).where(Suppression.address_hash.in_(by_hash)))
+    return {by_hash[h] for h in found}
+
+
+def suppress(email: str, reason: SuppressionReason, detail: str = "") -> Suppression:
+    """Add an address to the suppression list (idempotent; the first reason is kept)."""
+    key = address_hash(email)
+    existing = db.session.scalar(select(Suppression).where(Suppression.address_hash == key))
+    if existing is not None:
+        return existing
+    row = Suppression(address_hash=key, email=email.strip().lower(), reason=reason,
+                      detail=detail)
+    db.session.add(row)
+    db.session.flush()
+    return row
