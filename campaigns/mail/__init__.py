@@ -1,0 +1,1 @@
+"""Mail: message building, rendering, delivery backends and inbound understanding."""
