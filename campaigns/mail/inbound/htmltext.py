@@ -28,47 +28,52 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 
 
 class _TextBuilder(HTMLParser):
-    """Collect text from HTML, skipping invisible and (optionally) quoted elements."""
+    """Collect the text of HTML twice in one pass: all of it, and without quoted history."""
 
-    def __init__(self, drop_quotes: bool) -> None:
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.drop_quotes = drop_quotes
-        self.parts: list[str] = []
-        self.stack: list[tuple[str, bool]] = []  # (tag, whether it hides its content)
-        self.hidden = 0
-        self.stopped = False
+        self.all_parts: list[str] = []
+        self.new_parts: list[str] = []
+        self.stack: list[tuple[str, bool, bool]] = []  # (tag, invisible, quote)
+        self.invisible = 0
+        self.quoted = 0
+        self.history_started = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        """Open an element; hide it when it is invisible or a quote."""
-        if self.stopped:
-            return
-        if self.drop_quotes and _starts_history(attrs):
-            self.stopped = True
-            return
+        """Open an element, noting whether it is invisible or holds a quote."""
+        self.history_started = self.history_started or _starts_history(attrs)
         if tag in _BLOCK or tag == "br":
-            self.parts.append("\n")
+            self._emit("\n")
         if tag in _VOID:
             return
-        hides = tag in _SKIP_CONTENT or (self.drop_quotes and _is_quote(tag, attrs))
-        self.hidden += hides
-        self.stack.append((tag, hides))
+        invisible, quote = tag in _SKIP_CONTENT, _is_quote(tag, attrs)
+        self.invisible += invisible
+        self.quoted += quote
+        self.stack.append((tag, invisible, quote))
 
     def handle_endtag(self, tag: str) -> None:
         """Close the innermost open element of this name (tolerating bad nesting)."""
-        if self.stopped or tag in _VOID:
+        if tag in _VOID:
             return
         for index in range(len(self.stack) - 1, max(-1, len(self.stack) - 30), -1):
             if self.stack[index][0] == tag:
-                self.hidden -= sum(h for _, h in self.stack[index:])
+                self.invisible -= sum(entry[1] for entry in self.stack[index:])
+                self.quoted -= sum(entry[2] for entry in self.stack[index:])
                 del self.stack[index:]
                 break
         if tag in _BLOCK:
-            self.parts.append("\n")
+            self._emit("\n")
 
     def handle_data(self, data: str) -> None:
         """Keep visible text."""
-        if not self.stopped and not self.hidden:
-            self.parts.append(_SPACES.sub(" ", data.replace("\n", " ")))
+        if not self.invisible:
+            self._emit(_SPACES.sub(" ", data.replace("\n", " ")))
+
+    def _emit(self, text: str) -> None:
+        """Add text to the full stream, and to the new-text stream outside history."""
+        self.all_parts.append(text)
+        if not (self.quoted or self.history_started):
+            self.new_parts.append(text)
 
 
 def _attr(attrs: list[tuple[str, str | None]], name: str) -> str:
@@ -90,14 +95,24 @@ def _starts_history(attrs: list[tuple[str, str | None]]) -> bool:
     return bool(ident) and ident.startswith(_REST_IS_HISTORY_IDS)
 
 
-def html_to_text(html: str, *, drop_quotes: bool = False) -> str:
-    """Return the visible text of an HTML body; with drop_quotes, without quoted history."""
-    builder = _TextBuilder(drop_quotes)
+def html_texts(html: str) -> tuple[str, str]:
+    """Return (all visible text, text without quoted history) of an HTML body."""
+    builder = _TextBuilder()
     try:
         builder.feed(html[:MAX_HTML])
         builder.close()
     except (AssertionError, ValueError):  # html.parser is lenient; guard its rare asserts
         pass
-    text = "".join(builder.parts)
-    lines = [line.strip() for line in text.split("\n")]
+    return _tidy(builder.all_parts), _tidy(builder.new_parts)
+
+
+def html_to_text(html: str, *, drop_quotes: bool = False) -> str:
+    """Return the visible text of an HTML body; with drop_quotes, without quoted history."""
+    full, new = html_texts(html)
+    return new if drop_quotes else full
+
+
+def _tidy(parts: list[str]) -> str:
+    """Join text parts, trim each line and squeeze runs of blank lines."""
+    lines = [line.strip() for line in "".join(parts).split("\n")]
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()

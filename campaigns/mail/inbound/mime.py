@@ -49,14 +49,24 @@ def is_attachment(part: Message) -> bool:
 def part_bytes(part: Message) -> bytes:
     """Return the transfer-decoded payload bytes of a part; b'' when there is none."""
     if part.is_multipart():
-        return b"\n\n".join(
-            p.as_bytes() for p in part.get_payload() if isinstance(p, Message)
-        )
+        blocks = [p for p in part.get_payload() if isinstance(p, Message)]
+        if content_type(part).endswith("delivery-status"):
+            return "\n\n".join(_fields_text(p) for p in blocks).encode("utf-8", "surrogateescape")
+        return b"\n\n".join(p.as_bytes() for p in blocks)
     try:
         data = part.get_payload(decode=True)
     except (ValueError, TypeError, AssertionError, LookupError):
         data = None
     return data if isinstance(data, bytes) else b""
+
+
+def _fields_text(block: Message) -> str:
+    """Rebuild the 'Name: value' text of a parsed delivery-status block (fast as_string)."""
+    lines = [f"{name}: {value}" for name, value in block.items()]
+    payload = block.get_payload()
+    if isinstance(payload, str) and payload.strip():
+        lines.append(payload)
+    return "\n".join(lines)
 
 
 def part_text(part: Message) -> str:

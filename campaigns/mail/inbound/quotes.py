@@ -30,8 +30,7 @@ _WROTE = re.compile(
     r"scritto|schreef|geschreven|napisał\(a\)|napisała|napisał|napisal|skrev|kirjoitti|"
     r"написал\(а\)|написала|написал|пише|написав|写道|書きました|napsal|napsala|yazdı|írta|"
     r"egy)\s*:?\s*(?:-{2,})?\s*$", re.I)
-_DATEISH = re.compile(r"\d{1,4}[:./-]\d{1,2}|\b\d{1,2}\b.*\b\d{4}\b|\b\d{4}\b.*\b\d{1,2}\b|"
-                      r"\d{1,2}:\d\d")
+_DATEISH = re.compile(r"\d{1,4}[:./-]\d{1,2}|\b\d{4}\b")
 _ADDRESSISH = re.compile(r"@|<|\bmailto:")
 _BANNER = re.compile(
     r"^\s*[-_=*]{2,}\s*(?:original message|forwarded message|message original|mensaje original|"
@@ -132,7 +131,7 @@ def _is_wrote_line(window: str) -> bool:
     """Tell whether joined lines form an 'On <date>, <name> wrote:' style header."""
     if len(window) > 400:
         return False
-    if _WROTE.search(window):
+    if _WROTE.search(window[-40:]):  # the verb and its colon or dashes end the header
         return True
     return window.endswith(":") and bool(_ADDRESSISH.search(window)) and bool(
         _DATEISH.search(window))

@@ -19,7 +19,7 @@ from typing import TypeVar
 from campaigns.mail.inbound.addresses import find_addresses, parse_addresses
 from campaigns.mail.inbound.autoreplies import AutoReplyInfo, detect_auto_reply
 from campaigns.mail.inbound.bounces import analyse_report
-from campaigns.mail.inbound.htmltext import html_to_text
+from campaigns.mail.inbound.htmltext import html_texts
 from campaigns.mail.inbound.mime import body_parts
 from campaigns.mail.inbound.parse import InboundParseError, parse_bytes, safe_header
 from campaigns.mail.inbound.quotes import split_reply
@@ -99,9 +99,9 @@ def _understand_message(msg: Message, errors: list[str]) -> Understanding:
     """Build the Understanding of a parsed message."""
     headers = _guard(errors, "headers", {}, lambda: _headers(msg))
     plain, html = _guard(errors, "body", ("", ""), lambda: body_parts(msg))
-    text = plain or _guard(errors, "html to text", "", lambda: html_to_text(html))
+    text, html_new = _guard(errors, "html to text", ("", ""), lambda: _texts(plain, html))
     new_text, quoted = _guard(errors, "quotes", (text.strip(), ""),
-                              lambda: _split(plain, html, text))
+                              lambda: _split(text, html_new))
     report = _guard(errors, "bounce", None, lambda: analyse_report(msg))
     sent_at = headers.get("date")
     auto = None
@@ -121,12 +121,18 @@ def _understand_message(msg: Message, errors: list[str]) -> Understanding:
     )
 
 
-def _split(plain: str, html: str, text: str) -> tuple[str, str]:
-    """Split the body into new text and history; HTML quotes are dropped by their markup."""
+def _texts(plain: str, html: str) -> tuple[str, str]:
+    """Return the body text, and for HTML-only mail also its text without quoted markup."""
     if plain or not html:
+        return plain, ""
+    return html_texts(html)
+
+
+def _split(text: str, html_new: str) -> tuple[str, str]:
+    """Split the body into new text and history; HTML quotes are dropped by their markup."""
+    if not html_new:
         return split_reply(text)
-    new_text, _ = split_reply(html_to_text(html, drop_quotes=True))
-    return new_text, split_reply(text)[1]
+    return split_reply(html_new)[0], split_reply(text)[1]
 
 
 def _kind(report: DeliveryReport | None, auto: AutoReplyInfo | None) -> Kind:
