@@ -97,14 +97,15 @@ def _resolve(match: re.Match, sent_on: date, text: str) -> date | None:
 
 
 def _numeric(g: dict, sent_on: date) -> date | None:
-    """Read 14.08., 14/08/2025 or 8/14: day first, except when only month-first is valid."""
+    """Read 14.08. or 14-08-2025 day first; for 3/4 take whichever is the nearer day ahead."""
     first, second, year = int(g["n1"]), int(g["n2"]), g["ny"]
     day_first = _day_month(first, second, year, sent_on)
     if g["sep"] != "/":
         return day_first
     month_first = _day_month(second, first, year, sent_on)
     options = [d for d in (day_first, month_first) if d]
-    return min(options) if options else None
+    upcoming = [d for d in options if d >= sent_on]
+    return min(upcoming or options) if options else None  # absences are short: the nearer
 
 
 def _weekday(weekday: int, match: re.Match, sent_on: date, text: str) -> date | None:
