@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import re
+from email.message import Message
 
-from campaigns.mail.inbound.parse import clean_text, decode_words
+from campaigns.mail.inbound.parse import clean_text, decode_words, raw_values
 
 # Deliberately simple: a local part and a dotted domain (or an address literal).
 ADDRESS = re.compile(
@@ -75,6 +76,11 @@ def parse_addresses(value: str | None) -> list[tuple[str, str]]:
         return []
     pairs = (parse_address(piece) for piece in split_list(str(value)))
     return [(name, addr) for name, addr in pairs if addr]
+
+
+def header_addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+    """Return the (name, address) pairs of every instance of an address header."""
+    return [pair for value in raw_values(msg, name) for pair in parse_addresses(value)][:200]
 
 
 def find_addresses(text: str) -> list[str]:

@@ -19,7 +19,7 @@ from functools import cached_property
 
 from campaigns.mail.inbound import bounce_text as bt
 from campaigns.mail.inbound import ses
-from campaigns.mail.inbound.addresses import find_addresses, parse_addresses
+from campaigns.mail.inbound.addresses import find_addresses, header_addresses
 from campaigns.mail.inbound.bounce_reasons import bounce_type, fill_status, reason_for
 from campaigns.mail.inbound.dsn import (
     RecipientStatus,
@@ -52,7 +52,7 @@ class _Evidence:
 
     @cached_property
     def sender(self) -> tuple[str, str]:
-        name, address = (parse_addresses(str(self.msg.get("From", ""))) or [("", "")])[0]
+        name, address = (header_addresses(self.msg, "From") or [("", "")])[0]
         return (name or safe_header(self.msg, "From")), address
 
     @cached_property
@@ -90,10 +90,10 @@ class _Evidence:
         own = set()
         for name in ("From", "To", "Return-Path", "Sender", "Reply-To", "Delivered-To",
                      "X-Original-To", "Envelope-To"):
-            own.update(a for _, a in parse_addresses(str(self.msg.get(name, ""))))
+            own.update(a for _, a in header_addresses(self.msg, name))
         for name in ("From", "Sender", "Return-Path", "Reply-To"):
             if self.original is not None:
-                own.update(a for _, a in parse_addresses(str(self.original.get(name, ""))))
+                own.update(a for _, a in header_addresses(self.original, name))
         return own
 
 
@@ -129,7 +129,7 @@ def _complaint(ev: _Evidence) -> DeliveryReport | None:
     recipients = [address_of(v) for key in ("original-rcpt-to", "removal-recipient")
                   for v in fields.get(key, "").split(" ") if "@" in v]
     if not recipients and ev.original is not None:
-        recipients = [a for _, a in parse_addresses(str(ev.original.get("To", "")))]
+        recipients = [a for _, a in header_addresses(ev.original, "To")]
     info = ComplaintInfo(feedback_type, tuple(dict.fromkeys(recipients)), _original_id(ev))
     kind = ReportKind.NOTICE if feedback_type in _NOT_COMPLAINTS else ReportKind.COMPLAINT
     return DeliveryReport(kind, complaint=info)
@@ -272,7 +272,7 @@ def _original_recipients(ev: _Evidence) -> list[str]:
     """Fall back on the To of the returned original (our messages have one recipient)."""
     if ev.original is None:
         return []
-    return [a for _, a in parse_addresses(str(ev.original.get("To", "")))][:1]
+    return [a for _, a in header_addresses(ev.original, "To")][:1]
 
 
 def _original_id(ev: _Evidence) -> str:

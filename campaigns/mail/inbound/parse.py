@@ -8,7 +8,7 @@ Policy, measured on CPython 3.11 here:
   50 ms, so we parse with ``compat32`` (headers stay plain strings) and decode values with
   our own linear helpers below.
 * ``email.utils.getaddresses`` recurses once per nested ``(`` and raised ``RecursionError``
-  on 16 KB of them, so addresses are split by :func:`parse_addresses`, a linear scanner.
+  on 16 KB of them, so addresses are split by a linear scanner (addresses.py).
 * Before the stdlib sees anything we cap the whole message (:data:`MAX_MESSAGE_BYTES`) and
   the header block (:data:`MAX_HEADER_BYTES`) and raise :class:`MessageTooLarge`; a single
   header field longer than :data:`MAX_FIELD_BYTES` is dropped and reported in
@@ -145,17 +145,21 @@ def header_text(value: object) -> str:
     return clean_text(decode_words(str(value)))
 
 
+def raw_values(msg: Message, name: str) -> list[str]:
+    """Return a header's raw values, 8-bit bytes still surrogate-escaped (not mangled)."""
+    wanted = name.lower()
+    return [str(value) for key, value in msg.raw_items() if key.lower() == wanted]
+
+
 def safe_header(msg: Message, name: str) -> str:
     """Return the decoded value of header `name` with CR/LF and control chars removed."""
-    try:
-        return header_text(msg.get(name))
-    except (TypeError, ValueError, LookupError):
-        return ""
+    values = safe_headers(msg, name)
+    return values[0] if values else ""
 
 
 def safe_headers(msg: Message, name: str) -> list[str]:
     """Return every decoded, cleaned value of a repeated header."""
     try:
-        return [header_text(v) for v in (msg.get_all(name) or [])]
+        return [header_text(value) for value in raw_values(msg, name)]
     except (TypeError, ValueError, LookupError):
         return []

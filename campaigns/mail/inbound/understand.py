@@ -16,7 +16,7 @@ from email.message import Message
 from enum import StrEnum
 from typing import TypeVar
 
-from campaigns.mail.inbound.addresses import find_addresses, parse_addresses
+from campaigns.mail.inbound.addresses import find_addresses, header_addresses
 from campaigns.mail.inbound.autoreplies import AutoReplyInfo, detect_auto_reply
 from campaigns.mail.inbound.bounces import analyse_report
 from campaigns.mail.inbound.htmltext import html_texts
@@ -145,7 +145,7 @@ def _kind(report: DeliveryReport | None, auto: AutoReplyInfo | None) -> Kind:
 
 def _headers(msg: Message) -> dict:
     """Read the decoded, CR/LF-free header values the Understanding carries."""
-    name, address = (parse_addresses(str(msg.get("From", ""))) or [("", "")])[0]
+    name, address = (header_addresses(msg, "From") or [("", "")])[0]
     return {
         "subject": safe_header(msg, "Subject"),
         "from_address": address,
@@ -163,8 +163,7 @@ def _headers(msg: Message) -> dict:
 
 def _addresses(msg: Message, name: str) -> tuple[str, ...]:
     """Return the distinct addresses in every instance of a header."""
-    values = msg.get_all(name) or []
-    found = [a for value in values for _, a in parse_addresses(str(value))]
+    found = [address for _, address in header_addresses(msg, name)]
     return tuple(dict.fromkeys(found))[:100]
 
 
