@@ -32,6 +32,8 @@ SAFE_STYLE_PROPERTIES = frozenset({
     "min-width", "height", "list-style-type", "direction",
 })
 _BAD_STYLE_VALUE = re.compile(r"url\s*\(|expression|javascript:|\\|@import|[<>]", re.I)
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|(?:width|height)\s*:\s*[01]px",
+                     re.I)
 _DATA_IMAGE = re.compile(r"^data:image/(?:png|gif|jpe?g|webp);base64,[a-z0-9+/=\s]+$", re.I)
 _IMG = re.compile(r"<img\b((?:\s+[^\s=>]+(?:=\"[^\"]*\")?)*)\s*/?>")
 _ATTR = re.compile(r"\s+([^\s=>]+)(?:=\"([^\"]*)\")?")
@@ -62,6 +64,8 @@ def sanitize_html(html: str, cid_resolver: CidResolver | None = None) -> str:
 def _filter(tag: str, attribute: str, value: str) -> str | None:
     """Per-attribute policy nh3 calls for every attribute it would keep."""
     if attribute == "style":
+        if tag == "img" and _HIDDEN.search(value):
+            return "display: none"  # kept only so _rewrite_img can drop the beacon
         return _clean_style(value) or None
     if attribute in ("href", "src") and value.lower().startswith("data:"):
         return value if tag == "img" and _DATA_IMAGE.match(value) else None
@@ -104,8 +108,7 @@ def _is_tracking_pixel(attrs: dict[str, str]) -> bool:
     tiny = {"0", "1", "0px", "1px"}
     if attrs.get("width", "").strip() in tiny or attrs.get("height", "").strip() in tiny:
         return True
-    style = attrs.get("style", "").replace(" ", "").lower()
-    return "display:none" in style or "width:1px" in style or "height:1px" in style
+    return attrs.get("style", "") == "display: none"
 
 
 def _attr_escape(value: str) -> str:

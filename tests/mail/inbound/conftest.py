@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-CORPORA = Path("/work/shared/corpora")
 
 
 def build_message(body: str = "Sounds good, see you Tuesday!", **headers: str) -> bytes:
