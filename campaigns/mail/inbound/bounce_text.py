@@ -84,6 +84,8 @@ RECIPIENT_PATTERNS = [re.compile(p, re.I | re.M) for p in (
     r"(?: address)?\s*:\s*<?([^<>\s,;]+@[^<>\s,;]+?)>?[ \t]*$",
     r"^[ \t]*<?([^<>\s:]+@[^<>\s:]+?)>?(?: on \w+,? .*| \(.*\)|:)?[ \t]*$",
     r"^[ \t]*(?:user|mailbox|recipient|address)\s+<?([^<>\s]+@[^<>\s]+?)>?[\s:]",
+    r"(?:following|failed|invalid|unknown|bad) (?:recipients?|address(?:es)?|users?)"
+    r"(?:\(\w+\))?\s*:?\s*<?([^<>\s,;]+@[^<>\s,;]+)",
 )]
 SMTP_REPLY = re.compile(r"(?<![\d.])([45])\d\d(?=[ -](?:#?[245]\.\d|[A-Za-z<(\[]))")
 ENHANCED_AFTER_REPLY = re.compile(
@@ -127,9 +129,10 @@ def _clean(values: list[str], exclude: set[str]) -> list[str]:
     return list(out)
 
 
-def loose_recipients(text: str, exclude: set[str]) -> list[str]:
-    """Return every address in the report text that is not excluded."""
-    return _clean(find_addresses(text), exclude)
+def lone_recipient(text: str, exclude: set[str]) -> list[str]:
+    """Return the only address a report mentions (besides excluded ones), if just one."""
+    found = _clean(find_addresses(text[:20000]), exclude)
+    return found if len(found) == 1 else []
 
 
 def smtp_status(text: str) -> tuple[str, str]:

@@ -162,6 +162,7 @@ def _with_recipients(ev: _Evidence, statuses: list[RecipientStatus]) -> list[Rec
     """Name the recipients of DSN blocks whose Final-Recipient is not an address."""
     found = find_addresses(safe_header(ev.msg, "X-Failed-Recipients"))
     found = found or bt.candidate_recipients(ev.report, ev.excluded)
+    found = found or bt.lone_recipient(ev.report, ev.excluded)
     found = found or flufl_recipients(ev.msg) or _original_recipients(ev)
     return [replace(statuses[0], recipient=a) for a in found] or statuses
 
@@ -207,7 +208,7 @@ def _from_failed_header(ev: _Evidence) -> DeliveryReport | None:
         return None
     if bt.DELAY_SUBJECT.search(ev.subject) and not bt.FAILURE_PHRASES.search(ev.report):
         return DeliveryReport(ReportKind.DELAYED)
-    bounce = _bounce_from_text(ev.report, recipients, "x-failed-recipients")
+    bounce = _bounce_from_text(ev.report, recipients, "x-failed-recipients", ev.subject)
     return DeliveryReport(ReportKind.BOUNCE, bounce)
 
 
@@ -222,8 +223,10 @@ def _from_text(ev: _Evidence) -> DeliveryReport | None:
     if bt.DELIVERED_PHRASES.search(ev.report) and not bt.FAILURE_PHRASES.search(ev.report):
         return DeliveryReport(ReportKind.NOTICE)
     recipients = bt.candidate_recipients(ev.report, ev.excluded)
+    recipients = recipients or bt.lone_recipient(ev.report, ev.excluded)
     recipients = recipients or flufl_recipients(ev.msg) or _original_recipients(ev)
-    return DeliveryReport(ReportKind.BOUNCE, _bounce_from_text(ev.report, recipients, "text"))
+    bounce = _bounce_from_text(ev.report, recipients, "text", ev.subject)
+    return DeliveryReport(ReportKind.BOUNCE, bounce)
 
 
 def _final_failure(report: str) -> bool:
@@ -244,15 +247,16 @@ def _is_machine(ev: _Evidence) -> bool:
         ev.daemon or ev.bounce_subject or ev.original is not None)
 
 
-def _bounce_from_text(report: str, recipients: list[str], detected_by: str) -> BounceInfo:
-    """Build BounceInfo from report text and already-found recipients."""
+def _bounce_from_text(report: str, recipients: list[str], detected_by: str,
+                      subject: str = "") -> BounceInfo:
+    """Build BounceInfo from report text (and subject) and already-found recipients."""
     window = _window(report, recipients[0]) if recipients else report[:2000]
     status, smtp_class = bt.smtp_status(window)
     if not status and not smtp_class:
         status, smtp_class = bt.smtp_status(report[:20000])
     reason = reason_for(status, window)
-    if reason == "unknown":
-        reason = reason_for(status, report[:20000])
+    for fallback in (report[:20000], subject):
+        reason = reason_for(status, fallback) if reason == "unknown" else reason
     if reason == "expired" and not smtp_class:
         status = status or "5.4.7"  # the software gave up: final, whatever went wrong first
     status = fill_status(status, reason, smtp_class)
