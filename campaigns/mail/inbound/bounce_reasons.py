@@ -114,7 +114,8 @@ _TEXT_REASONS: list[tuple[str, tuple[str, ...]]] = [
         r"not permitted", r"policy",
     )),
 ]
-_COMPILED = [(name, re.compile("|".join(alts), re.I)) for name, alts in _TEXT_REASONS]
+# Lower-case patterns over lowered text: re.I over these alternations is ~3x slower.
+_COMPILED = [(name, re.compile("|".join(alts))) for name, alts in _TEXT_REASONS]
 
 _STATUS_REASONS = {
     "1.1": "user_unknown", "1.0": "user_unknown", "1.3": "user_unknown",
@@ -139,7 +140,8 @@ REASON_STATUS = {
 def reason_for(status: str, text: str, context: str = "") -> str:
     """Name the failure reason from the status code, the diagnostic text and its context."""
     by_status = _STATUS_REASONS.get(status.split(".", 1)[1], "") if status.count(".") == 2 else ""
-    by_text = next((name for name, rx in _COMPILED if rx.search(text)), "") if text else ""
+    lowered = text[:20000].lower()
+    by_text = next((name for name, rx in _COMPILED if rx.search(lowered)), "") if text else ""
     reason = _combine(by_status, by_text)
     if reason == "user_unknown" and (status[1:4] == ".7." or failed_at_data(context or text)):
         return "filtered"  # refused by policy or after DATA: the address itself may exist

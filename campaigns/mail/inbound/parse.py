@@ -35,6 +35,7 @@ _FIELD_START = re.compile(rb"^[^ \t\r\n]", re.M)
 # displayable header value, and CR/LF would let a decoded value inject headers.
 _UNSAFE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 _SPACES = re.compile(r"\s+")
+_SURROGATES = re.compile("[\udc80-\udcff]")
 
 
 class InboundParseError(ValueError):
@@ -131,7 +132,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
 
 def _undo_surrogates(value: str) -> str:
     """Turn surrogate-escaped 8-bit header bytes (as compat32 leaves them) into text."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not _SURROGATES.search(value):
         return value
     return decode_bytes(value.encode("utf-8", "surrogateescape"), "utf-8")
 
