@@ -9,6 +9,12 @@ the server is still trying, so nothing may be suppressed yet.
 
 Cheap header checks come first: a message with no report part, no daemon sender, no
 bounce subject and no null Return-Path is not decoded at all.
+
+Why our own code: on the dev corpus (224 failure bounces) the library baseline (RFC 3464
+fields + flufl.bounce, bench/inbound_library_baseline.py) detected 0.83, got the DSN
+status right 0.56 and hard/soft 0.38; this module reaches 0.94 (the rest are mostly
+delays, on purpose), 0.93 and 0.88. flufl.bounce returns addresses only, so it cannot
+tell a delay from a failure nor hard from soft.
 """
 
 from __future__ import annotations

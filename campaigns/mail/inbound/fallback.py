@@ -1,5 +1,8 @@
 """flufl.bounce as the last resort for failed recipients of formats we do not parse.
 
+Measured on the dev corpus: where the DSN gives the recipient, flufl.bounce agreed in 131
+of 140 bounces (our parser: 139), and elsewhere it returned JSON fragments (SES) or
+Message-IDs (Zoho) as addresses, so it is asked only when our own patterns find nobody.
 It is LGPL-3.0 (fine as a dependency) and returns bytes; some of its detectors raise on
 odd input, which we treat as "nothing found".
 """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import binascii
+import quopri
 from collections.abc import Iterator
 from email.message import Message
 
@@ -51,13 +53,27 @@ def part_bytes(part: Message) -> bytes:
     if part.is_multipart():
         blocks = [p for p in part.get_payload() if isinstance(p, Message)]
         if content_type(part).endswith("delivery-status"):
-            return "\n\n".join(_fields_text(p) for p in blocks).encode("utf-8", "surrogateescape")
+            text = "\n\n".join(_fields_text(p) for p in blocks)
+            return _undo_transfer_encoding(part, text.encode("utf-8", "surrogateescape"))
         return b"\n\n".join(p.as_bytes() for p in blocks)
     try:
         data = part.get_payload(decode=True)
     except (ValueError, TypeError, AssertionError, LookupError):
         data = None
     return data if isinstance(data, bytes) else b""
+
+
+def _undo_transfer_encoding(part: Message, data: bytes) -> bytes:
+    """Decode a base64/QP delivery-status the parser split into blocks before decoding."""
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    try:
+        if encoding == "base64":
+            return binascii.a2b_base64(b"".join(data.split()))
+        if encoding == "quoted-printable":
+            return quopri.decodestring(data)
+    except (binascii.Error, ValueError):
+        return data
+    return data
 
 
 def _fields_text(block: Message) -> str:

@@ -76,6 +76,15 @@ def parse_bytes(
     return ParsedMessage(message, tuple(errors))
 
 
+def parse_headers_only(raw: bytes, *, max_header_bytes: int = MAX_HEADER_BYTES) -> Message:
+    """Parse just the header block of a message whose body is over the size cap."""
+    end = _HEADER_END.search(raw, 0, max_header_bytes + 4)
+    if end is None:
+        raise MessageTooLarge("no end of headers within the header cap")
+    head, _ = _drop_oversized_fields(raw[: end.end()], end.start())
+    return BytesParser(policy=policy.compat32).parsebytes(head, headersonly=True)
+
+
 def _drop_oversized_fields(raw: bytes, header_len: int) -> tuple[bytes, list[str]]:
     """Remove top-level header fields longer than MAX_FIELD_BYTES."""
     head = raw[:header_len]

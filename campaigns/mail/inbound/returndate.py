@@ -5,6 +5,10 @@ a year is the first such date on or after the message's Date. "t/m" and "through
 X too: the contract names the date written, not the day after. A date counts only when
 a back or until word sits right next to it, so dates elsewhere in the message are left
 alone.
+
+Our own parser rather than python-dateutil: ``dateutil.parser`` reads English month names
+only, and its fuzzy mode takes any number in a sentence for a date; what matters here is
+the word beside the date ("bis", "jusqu'au", "t/m", "まで"), which it cannot see.
 """
 
 from __future__ import annotations

@@ -21,7 +21,12 @@ from campaigns.mail.inbound.autoreplies import AutoReplyInfo, detect_auto_reply
 from campaigns.mail.inbound.bounces import analyse_report
 from campaigns.mail.inbound.htmltext import html_texts
 from campaigns.mail.inbound.mime import body_parts
-from campaigns.mail.inbound.parse import InboundParseError, parse_bytes, safe_header
+from campaigns.mail.inbound.parse import (
+    InboundParseError,
+    parse_bytes,
+    parse_headers_only,
+    safe_header,
+)
 from campaigns.mail.inbound.quotes import split_reply
 from campaigns.mail.inbound.reports import BounceInfo, ComplaintInfo, DeliveryReport, ReportKind
 from campaigns.mail.inbound.sanitize import sanitize_html
@@ -79,11 +84,22 @@ def understand(raw: bytes) -> Understanding:
     try:
         parsed = parse_bytes(raw)
     except InboundParseError as exc:
-        return Understanding(Kind.UNKNOWN, parse_errors=(f"rejected: {exc}",))
+        return _headers_only(raw, f"rejected: {exc}")
     except Exception as exc:  # noqa: BLE001 - see the module docstring
         return Understanding(Kind.UNKNOWN, parse_errors=(f"parse failed: {exc!r}",))
     errors.extend(parsed.errors)
     return _understand_message(parsed.message, errors)
+
+
+def _headers_only(raw: bytes, reason: str) -> Understanding:
+    """Keep what the headers of an over-sized message say, so it can still be matched."""
+    errors = [reason]
+    try:
+        headers = _headers(parse_headers_only(raw)) if isinstance(raw, bytes) else {}
+    except Exception as exc:  # noqa: BLE001 - see the module docstring
+        errors.append(f"headers unreadable: {exc!r}"[:300])
+        headers = {}
+    return Understanding(Kind.UNKNOWN, parse_errors=tuple(errors), **headers)
 
 
 def _guard(errors: list[str], what: str, default: T, fn: Callable[[], T]) -> T:

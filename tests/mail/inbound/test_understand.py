@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
 from campaigns.mail.inbound.understand import Kind, understand
@@ -68,3 +69,23 @@ def test_a_base64_body_with_garbage_does_not_fail(message):
 
 def test_a_missing_or_silly_date_is_none(message):
     assert understand(message(Date="the day after tomorrow")).date is None
+
+
+def test_an_oversized_message_still_reports_its_headers_for_matching(message):
+    result = understand(message(body="x" * (26 * 1024 * 1024)))
+    assert result.in_reply_to == "campaign-42.7f3a9c@campaigns.example.com"
+    assert result.from_address == "alex.morgan@example.org"
+
+
+def test_a_base64_encoded_delivery_status_is_read(message):
+    fields = (b"Reporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; "
+              b"lost@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n")
+    body = ("--B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n--B\r\n"
+            "Content-Type: message/delivery-status\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + base64.encodebytes(fields).decode() + "--B--\r\n")
+    raw = message(body=body, From="MAILER-DAEMON@mx.example.net", Subject="Undeliverable",
+                  Content_Type='multipart/report; report-type=delivery-status; boundary="B"')
+    result = understand(raw)
+    assert result.kind is Kind.BOUNCE
+    assert result.bounce.recipients == ("lost@example.net",)
+    assert result.bounce.detected_by == "dsn"
