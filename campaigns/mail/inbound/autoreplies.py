@@ -31,7 +31,7 @@ _WEAK_HEADERS = ("X-Auto-Response-Suppress", "X-MS-Exchange-Inbox-Rules-Loop",
                  "X-MS-Exchange-Generated-Message-Source")
 
 _SUBJECT_PREFIX = re.compile(
-    r"^\s*(?:automatic reply|auto(?:matic)?[ -]?(?:reply|response|answer)|autoreply|auto:|"
+    r"^\s*[\[(]?\s*(?:automatic reply|auto(?:matic)?[ -]?(?:reply|response|answer)|autoreply|auto:|"
     r"out of (?:the )?office(?: autoreply)?\s*[:(\-]|ooo\b|away from (?:the |my )?office|"
     r"automatische (?:antwort|rückantwort|ruckantwort)|abwesenheit(?:snotiz|smeldung)?|"
     r"réponse automatique|reponse automatique|absence du bureau|message d'absence|"
@@ -43,7 +43,8 @@ _SUBJECT_PREFIX = re.compile(
     r"автоматический ответ|автоответ|otomatik yanıt|"
     r"自動応答|自動返信|自动回复|自動回覆|자동 회신|자동 응답)", re.I)
 _SUBJECT_ANYWHERE = re.compile(
-    r"out of (?:the )?office|on vacation|on holiday|vacation (?:reply|response|message)|"
+    r"out of (?:the )?office|auto(?:matic)?[ -]?(?:reply|response)|autoresponder|autosvar|"
+    r"on leave|on vacation|on holiday|vacation (?:reply|response|message)|"
     r"away from (?:the )?office|abwesend|urlaub|nicht im büro|außer haus|ausser haus|"
     r"absent|en congé|en vacances|ausente|de vacaciones|vakantie|niet aanwezig|"
     r"poza biurem|urlop|assente|in ferie|férias|ferias|semester|frånvaro|fravær|ferie|"
