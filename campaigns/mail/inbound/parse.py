@@ -22,6 +22,7 @@ import email.header
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import HeaderParseError
 from email.message import Message
 from email.parser import BytesParser
 
@@ -115,7 +116,7 @@ def decode_words(value: str) -> str:
         return value
     try:
         parts = email.header.decode_header(value)
-    except (ValueError, LookupError, AssertionError):
+    except (ValueError, LookupError, AssertionError, HeaderParseError):
         return value
     return "".join(_decode_part(chunk, charset) for chunk, charset in parts)
 

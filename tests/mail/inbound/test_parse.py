@@ -44,6 +44,7 @@ def test_anything_but_bytes_is_a_parse_error():
     ("=?iso-8859-1?q?Gr=FC=DFe?=", "Grüße"),
     ("=?x-unknown?q?abc?=", "abc"),
     ("plain  text\r\n folded", "plain text folded"),
+    ("=?utf-8?b?Y?=", "=?utf-8?b?Y?="),  # undecodable base64 stays as written
 ])
 def test_header_values_are_decoded_and_unfolded(raw_value, expected):
     msg = parse_bytes(f"Subject: {raw_value}\r\n\r\nbody".encode()).message
