@@ -114,27 +114,39 @@ def _guard(errors: list[str], what: str, default: T, fn: Callable[[], T]) -> T:
 def _understand_message(msg: Message, errors: list[str]) -> Understanding:
     """Build the Understanding of a parsed message."""
     headers = _guard(errors, "headers", {}, lambda: _headers(msg))
+    body = _read_body(msg, errors)
+    report, auto, kind = _classify(msg, body["new_text"], headers, errors)
+    return Understanding(
+        kind=kind, bounce=report.bounce if report else None,
+        complaint=report.complaint if report else None, auto_reply=auto,
+        parse_errors=tuple(errors), **body, **headers,
+    )
+
+
+def _read_body(msg: Message, errors: list[str]) -> dict:
+    """Return the body text, the new text, the quoted history and the sanitised HTML."""
     plain, html = _guard(errors, "body", ("", ""), lambda: body_parts(msg))
     text, html_new = _guard(errors, "html to text", ("", ""), lambda: _texts(plain, html))
     new_text, quoted = _guard(errors, "quotes", (text.strip(), ""),
                               lambda: _split(text, html_new))
+    clean_html = _guard(errors, "sanitise", "", lambda: sanitize_html(html)) if html else ""
+    return {"new_text": new_text, "quoted_text": quoted, "text_body": text, "html": clean_html}
+
+
+def _classify(msg: Message, new_text: str, headers: dict,
+              errors: list[str]) -> tuple[DeliveryReport | None, AutoReplyInfo | None, Kind]:
+    """Decide the kind: machine report first, then auto-reply, then unsubscribe or human."""
     report = _guard(errors, "bounce", None, lambda: analyse_report(msg))
-    sent_at = headers.get("date")
     auto = None
     if report is None:
+        sent_on = _day(headers.get("date"))
         auto = _guard(errors, "auto-reply", None,
-                      lambda: detect_auto_reply(msg, new_text, _day(sent_at)))
+                      lambda: detect_auto_reply(msg, new_text, sent_on))
     kind = _kind(report, auto)
     if kind is Kind.HUMAN and _guard(errors, "unsubscribe", False, lambda: is_unsubscribe_request(
             new_text, headers.get("subject", ""))):
         kind = Kind.UNSUBSCRIBE
-    clean_html = _guard(errors, "sanitise", "", lambda: sanitize_html(html)) if html else ""
-    return Understanding(
-        kind=kind, bounce=report.bounce if report else None,
-        complaint=report.complaint if report else None, auto_reply=auto,
-        new_text=new_text, quoted_text=quoted, text_body=text, html=clean_html,
-        parse_errors=tuple(errors), **headers,
-    )
+    return report, auto, kind
 
 
 def _texts(plain: str, html: str) -> tuple[str, str]:
