@@ -30,6 +30,7 @@ class InboundStatus(StrEnum):
     PROCESSED = "processed"
     UNMATCHED = "unmatched"  # understood, but no delivery found: waits in triage
     NEEDS_REVIEW = "needs_review"  # processing failed; the raw message is kept for a look
+    TO_CONFIRM = "to_confirm"  # a written unsubscribe request waiting for a user to confirm
     DISMISSED = "dismissed"
 
 

@@ -1,0 +1,147 @@
+"""File an understood, matched inbound message where it belongs; return its new status.
+
+* human reply → the one follow-up of (subscriber, campaign); unmatched → triage;
+* out-of-office → its return date snoozes the person's open follow-ups; opens none;
+* bounce → hard: the delivery is marked bounced and the address suppressed; soft: counted
+  on the subscriber, suppressed at SOFT_BOUNCE_LIMIT;
+* written unsubscribe request → the confirm list; complaint → suppressed.
+
+A report only acts on addresses we actually sent to (a delivery exists), so a forged bounce
+cannot suppress an arbitrary address. Everything here is idempotent: effects that are not
+naturally so (the soft-bounce count) are recorded in ``details["filed"]``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from campaigns.core.inbound import followups
+from campaigns.core.inbound.match import Match, latest_delivery_to
+from campaigns.core.suppression import suppress
+from campaigns.db import db
+from campaigns.mail.inbound.understand import Kind, Understanding
+from campaigns.models import (
+    Delivery,
+    FollowUp,
+    InboundMessage,
+    InboundStatus,
+    Subscriber,
+    SuppressionReason,
+)
+
+FATAL_PARSE_ERRORS = ("rejected:", "parse failed:")
+
+
+def file_message(message: InboundMessage, understood: Understanding,
+                 match: Match | None) -> InboundStatus:
+    """File a message by its kind and match; return the status it ends in."""
+    kind = understood.kind
+    if kind is Kind.HUMAN:
+        return file_reply(message, match)
+    if kind is Kind.UNSUBSCRIBE:
+        return InboundStatus.TO_CONFIRM if match and match.subscriber_id else \
+            InboundStatus.UNMATCHED
+    if kind is Kind.AUTO_REPLY:
+        return file_auto_reply(message, understood, match)
+    if kind is Kind.BOUNCE and understood.bounce is not None:
+        return file_bounce(message, understood, match)
+    if kind is Kind.COMPLAINT and understood.complaint is not None:
+        return file_complaint(message, understood, match)
+    if any(e.startswith(FATAL_PARSE_ERRORS) for e in understood.parse_errors):
+        return InboundStatus.NEEDS_REVIEW
+    return InboundStatus.PROCESSED  # delay notices, delivery notices: nothing to do
+
+
+def file_reply(message: InboundMessage, match: Match | None) -> InboundStatus:
+    """Open or continue the follow-up of a human reply; unmatched replies go to triage."""
+    if match is None or match.subscriber_id is None:
+        return InboundStatus.UNMATCHED
+    followup = (db.session.get(FollowUp, match.followup_id) if match.followup_id
+                else followups.find_or_open_followup(match.subscriber_id, match.campaign_id,
+                                                     match.delivery_id))
+    followups.append_reply(followup, message)
+    followups.mark_replied(match.delivery_id or followup.delivery_id, message.received_at)
+    message.followup_id = followup.id
+    return InboundStatus.PROCESSED
+
+
+def file_auto_reply(message: InboundMessage, understood: Understanding,
+                    match: Match | None) -> InboundStatus:
+    """Record an automatic reply; an out-of-office with a return date snoozes, never opens."""
+    info = understood.auto_reply
+    if match is None or match.subscriber_id is None or info is None or not info.return_date:
+        return InboundStatus.PROCESSED
+    back = datetime.combine(info.return_date, time())
+    snoozed = followups.snooze_until_back(match.subscriber_id, back)
+    _note(message, "snoozed_followups", sorted({*_filed(message).get("snoozed_followups", []),
+                                                *(f.id for f in snoozed)}))
+    return InboundStatus.PROCESSED
+
+
+def file_bounce(message: InboundMessage, understood: Understanding,
+                match: Match | None) -> InboundStatus:
+    """Mark hard bounces and suppress; count soft bounces once per message."""
+    bounce = understood.bounce
+    for delivery in report_deliveries(bounce.recipients, match):
+        if bounce.type == "hard":
+            delivery.bounced_at = delivery.bounced_at or message.received_at
+            suppress(delivery.email, SuppressionReason.HARD_BOUNCE,
+                     detail=f"{bounce.status} (inbound message {message.id})")
+        else:
+            _count_soft_bounce(message, delivery)
+    return InboundStatus.PROCESSED
+
+
+def file_complaint(message: InboundMessage, understood: Understanding,
+                   match: Match | None) -> InboundStatus:
+    """Suppress the addresses a spam complaint is about."""
+    for delivery in report_deliveries(understood.complaint.recipients, match):
+        suppress(delivery.email, SuppressionReason.COMPLAINT,
+                 detail=f"{understood.complaint.feedback_type} (inbound message {message.id})")
+    return InboundStatus.PROCESSED
+
+
+def report_deliveries(recipients: tuple[str, ...], match: Match | None) -> list[Delivery]:
+    """Return our deliveries a report is about: to its recipients, else the matched one."""
+    matched = db.session.get(Delivery, match.delivery_id) if match and match.delivery_id \
+        else None
+    found: dict[int, Delivery] = {}
+    for address in recipients:
+        if matched is not None and matched.email.lower() == address.lower():
+            found[matched.id] = matched
+        elif (delivery := latest_delivery_to(address)) is not None:
+            found[delivery.id] = delivery
+    if not found and matched is not None:
+        found[matched.id] = matched  # e.g. a forwarding address bounced our mail to them
+    return list(found.values())
+
+
+def _count_soft_bounce(message: InboundMessage, delivery: Delivery) -> None:
+    """Add one soft bounce to the subscriber (once per message); suppress at the limit."""
+    counted = _filed(message).get("soft_bounce_counted", [])
+    if delivery.subscriber_id is None or delivery.subscriber_id in counted:
+        return
+    db.session.execute(update(Subscriber).where(Subscriber.id == delivery.subscriber_id)
+                       .values(soft_bounces=Subscriber.soft_bounces + 1)
+                       .execution_options(synchronize_session=False))
+    _note(message, "soft_bounce_counted", [*counted, delivery.subscriber_id])
+    count = db.session.scalar(select(Subscriber.soft_bounces)
+                              .where(Subscriber.id == delivery.subscriber_id))
+    if count >= current_app.config["SOFT_BOUNCE_LIMIT"]:
+        suppress(delivery.email, SuppressionReason.SOFT_BOUNCES,
+                 detail=f"{count} soft bounces (last: inbound message {message.id})")
+
+
+def _filed(message: InboundMessage) -> dict:
+    """Return what earlier filing of this message already did."""
+    return dict((message.details or {}).get("filed") or {})
+
+
+def _note(message: InboundMessage, key: str, value: object) -> None:
+    """Remember an effect of filing on the message (reassigned so the JSON change is seen)."""
+    filed = _filed(message)
+    filed[key] = value
+    message.details = {**(message.details or {}), "filed": filed}

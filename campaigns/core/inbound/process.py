@@ -1,0 +1,176 @@
+"""Process one stored message: claim it, understand it, match it, file it.
+
+The claim is a conditional UPDATE on the message's ``stored`` status, taken as the first
+statement of the transaction: a second worker handed the same message (Dramatiq delivers at
+least once) waits on the row and then finds it no longer ``stored``. Nothing is committed
+here; the caller (the ``inbound.process`` actor, or the CLI) commits, or on an error rolls
+back and calls :func:`mark_needs_review`, so the raw message is never lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from campaigns import jobs
+from campaigns.core.inbound.filing import file_message
+from campaigns.core.inbound.match import Match, match_message
+from campaigns.core.inbound.store import PROCESS_ACTOR, load_raw
+from campaigns.db import db, utcnow
+from campaigns.mail.inbound.understand import Understanding, understand
+from campaigns.models import Delivery, FollowUpMessage, InboundKind, InboundMessage, InboundStatus
+
+MAX_TEXT = 1_000_000  # characters of text or HTML kept per field; the raw message keeps all
+KEPT_DETAILS = ("envelope", "filed")  # survive re-processing
+
+
+def claim(inbound_id: int) -> bool:
+    """Take a stored message for processing; False when it is gone or already taken."""
+    return db.session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.STORED)
+        .values(processed_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount == 1
+
+
+def process_message(inbound_id: int) -> InboundStatus | None:
+    """Understand, match and file a stored message; None when there was nothing to do."""
+    if not claim(inbound_id):
+        return None
+    message = db.session.get(InboundMessage, inbound_id, populate_existing=True)
+    understood = understand(load_raw(message))
+    record_understanding(message, understood)
+    if is_our_own(understood):
+        status = InboundStatus.PROCESSED  # a copy of mail we sent (Bcc, a Sent folder)
+    else:
+        match = match_message(understood, _envelope_to(message))
+        record_match(message, match)
+        status = file_message(message, understood, match)
+    message.status = status
+    message.processed_at = utcnow()
+    db.session.flush()
+    return status
+
+
+def record_understanding(message: InboundMessage, understood: Understanding) -> None:
+    """Copy what was understood onto the message row (display-safe, size-capped)."""
+    message.kind = InboundKind(understood.kind.value)
+    message.from_email = _text(understood.from_address.lower(), 320)
+    message.from_name = _text(understood.from_name, 300)
+    message.subject = _text(understood.subject, 1000)
+    message.sent_at = _utc(understood.date)
+    message.new_text = _text(understood.new_text, MAX_TEXT)
+    message.quoted_text = _text(understood.quoted_text, MAX_TEXT)
+    message.html = _text(understood.html, MAX_TEXT)
+    message.parse_errors = _text("\n".join(understood.parse_errors), 10_000)
+    auto = understood.auto_reply
+    message.return_date = auto.return_date if auto else None
+    kept = {k: v for k, v in (message.details or {}).items() if k in KEPT_DETAILS}
+    message.details = {**kept, **_details(understood)}
+
+
+def record_match(message: InboundMessage, match: Match | None) -> None:
+    """Copy a match onto the message row (or clear an old one)."""
+    message.match_method = match.method if match else None
+    message.delivery_id = match.delivery_id if match else None
+    message.subscriber_id = match.subscriber_id if match else None
+    message.followup_id = match.followup_id if match else None
+
+
+def is_our_own(understood: Understanding) -> bool:
+    """Tell whether a message is one we sent (its Message-ID is in our ledger)."""
+    if not understood.message_id:
+        return False
+    forms = [f"<{understood.message_id}>", understood.message_id]
+    return db.session.scalar(select(Delivery.id).where(Delivery.message_id.in_(forms))
+                             .union(select(FollowUpMessage.id).where(
+                                 FollowUpMessage.message_id.in_(forms),
+                                 FollowUpMessage.direction == "outbound")).limit(1)) is not None
+
+
+def mark_needs_review(inbound_id: int, error: str) -> None:
+    """Keep a message whose processing failed for a look, with the error."""
+    db.session.execute(
+        update(InboundMessage).where(InboundMessage.id == inbound_id)
+        .values(status=InboundStatus.NEEDS_REVIEW, processed_at=utcnow(),
+                parse_errors=_text(f"processing failed: {error}", 10_000))
+        .execution_options(synchronize_session=False))
+
+
+def reset_for_reprocessing(ids: list[int] | None = None, *, failed_only: bool = False
+                           ) -> list[int]:
+    """Set messages back to stored and enqueue them again; return their ids."""
+    query = select(InboundMessage.id)
+    if ids is not None:
+        query = query.where(InboundMessage.id.in_(ids))
+    if failed_only:
+        query = query.where(InboundMessage.status == InboundStatus.NEEDS_REVIEW)
+    found = list(db.session.scalars(query.order_by(InboundMessage.id)))
+    if found:
+        db.session.execute(update(InboundMessage).where(InboundMessage.id.in_(found))
+                           .values(status=InboundStatus.STORED)
+                           .execution_options(synchronize_session=False))
+    for inbound_id in found:
+        jobs.enqueue(PROCESS_ACTOR, inbound_id, queue="inbound")
+    return found
+
+
+def _envelope_to(message: InboundMessage) -> list[str]:
+    """Return the SMTP envelope recipients an intake recorded, if any."""
+    envelope = (message.details or {}).get("envelope") or {}
+    return [str(a) for a in envelope.get("rcpt_to", [])][:50]
+
+
+def _details(understood: Understanding) -> dict[str, Any]:
+    """Return the JSON details worth keeping: threading headers and report findings."""
+    return _json_safe({
+        "in_reply_to": understood.in_reply_to,
+        "references": list(understood.references),
+        "to": list(understood.recipient_addresses)[:50],
+        "bounce": dataclasses.asdict(understood.bounce) if understood.bounce else None,
+        "complaint": dataclasses.asdict(understood.complaint) if understood.complaint else None,
+        "auto_reply": _auto_reply(understood),
+    })
+
+
+def _auto_reply(understood: Understanding) -> dict[str, Any] | None:
+    """Return the auto-reply findings as JSON."""
+    auto = understood.auto_reply
+    if auto is None:
+        return None
+    return {"return_date": auto.return_date.isoformat() if auto.return_date else None,
+            "out_of_office": auto.out_of_office, "signals": list(auto.signals)}
+
+
+def _json_safe(value: Any) -> Any:
+    """Return a JSON value with every string storable (no NUL, no lone surrogates)."""
+    if isinstance(value, str):
+        return _text(value, 10_000)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _text(value: str, limit: int) -> str:
+    """Return text that any database stores: no NUL, no lone surrogates, at most `limit`."""
+    value = (value or "")[:limit].replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Return a datetime as naive UTC, as every timestamp is stored."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        return None

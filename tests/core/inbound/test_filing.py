@@ -1,0 +1,249 @@
+"""Filing: replies become follow-ups, absences snooze, bounces and complaints suppress."""
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+from campaigns.core.inbound.followups import find_or_open_followup
+from campaigns.core.inbound.process import reset_for_reprocessing
+from campaigns.core.suppression import is_suppressed
+from campaigns.db import db, utcnow
+from campaigns.mail.intake.pipeline import process_now
+from campaigns.models import (
+    Delivery,
+    FollowUp,
+    FollowUpMessage,
+    FollowUpStatus,
+    InboundMessage,
+    Subscriber,
+)
+from tests.support.inbound import (
+    bounce_for,
+    out_of_office,
+    raw_message,
+    receive,
+    reply_to,
+    sent_campaign,
+)
+
+
+@pytest.fixture
+def ann(app_ctx):
+    return sent_campaign(["ann@example.org"])[0]
+
+
+def _followups():
+    return db.session.scalars(db.select(FollowUp)).all()
+
+
+def _thread_texts(followup_id):
+    return [m.text for m in db.session.scalars(db.select(FollowUpMessage).where(
+        FollowUpMessage.followup_id == followup_id).order_by(FollowUpMessage.id))]
+
+
+def test_a_human_reply_opens_a_follow_up_waiting_on_us(ann):
+    message = receive(reply_to(ann, "Yes please! Tuesday?\r\n\r\n> Would you like coffee?"))
+    [followup] = _followups()
+    assert (message.status, message.kind, message.followup_id) == ("processed", "human",
+                                                                   followup.id)
+    assert (followup.subscriber_id, followup.campaign_id) == (ann.subscriber_id, ann.campaign_id)
+    assert (followup.status, followup.unread, followup.waiting_on) == ("open", True, "me")
+    assert _thread_texts(followup.id) == ["Yes please! Tuesday?"]
+    assert db.session.get(Delivery, ann.delivery_id).replied_at is not None
+
+
+def test_a_later_reply_continues_the_same_follow_up(ann):
+    receive(reply_to(ann, "Yes please!"))
+    followup = _followups()[0]
+    followup.unread, followup.waiting_on = False, "them"
+    db.session.commit()
+    receive(reply_to(ann, "Oh, and can I bring a friend?"))
+    [followup] = _followups()
+    assert _thread_texts(followup.id) == ["Yes please!", "Oh, and can I bring a friend?"]
+    assert (followup.unread, followup.waiting_on) == (True, "me")
+
+
+def test_a_reply_wakes_a_follow_up_that_was_done_or_snoozed(ann):
+    followup = find_or_open_followup(ann.subscriber_id, ann.campaign_id)
+    followup.status, followup.closed_at = FollowUpStatus.DONE, utcnow()
+    db.session.commit()
+    receive(reply_to(ann, "One more thing: can we move it to Wednesday?"))
+    db.session.refresh(followup)
+    assert (followup.status, followup.closed_at) == ("open", None)
+
+
+def test_processing_a_message_again_never_duplicates_the_thread(ann):
+    message = receive(reply_to(ann, "Yes please!"))
+    assert reset_for_reprocessing([message.id]) == [message.id]
+    db.session.commit()
+    assert process_now(message.id) == "processed"
+    assert len(_followups()) == 1
+    assert _thread_texts(_followups()[0].id) == ["Yes please!"]
+
+
+def test_a_message_processed_twice_at_once_is_filed_once(app, ann):
+    from campaigns.core.inbound.store import store_raw
+
+    stored = store_raw(reply_to(ann, "Yes!"), "imap")
+    db.session.commit()
+    barrier, outcomes = threading.Barrier(2), []
+
+    def process():
+        with app.app_context():
+            barrier.wait()
+            outcomes.append(process_now(stored.id))
+            db.session.remove()
+
+    threads = [threading.Thread(target=process) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(str, outcomes)) == ["None", "processed"]
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(FollowUpMessage.id))) == 1
+
+
+def test_an_out_of_office_snoozes_the_open_follow_up_until_the_return_date(ann):
+    receive(reply_to(ann, "Yes please!"))
+    message = receive(out_of_office(ann, back="Monday 2 March 2099"))
+    [followup] = _followups()
+    assert (message.kind, message.status, str(message.return_date)) == (
+        "auto_reply", "processed", "2099-03-02")
+    assert (followup.status, followup.snoozed_until) == ("snoozed", datetime(2099, 3, 2))
+    assert _thread_texts(followup.id) == ["Yes please!"]  # the absence note is not a message
+
+
+def test_an_out_of_office_opens_no_follow_up(ann):
+    message = receive(out_of_office(ann))
+    assert message.kind == "auto_reply" and message.delivery_id == ann.delivery_id
+    assert _followups() == []
+    assert db.session.get(Delivery, ann.delivery_id).replied_at is None
+
+
+def test_an_out_of_office_never_shortens_a_longer_snooze(ann):
+    followup = find_or_open_followup(ann.subscriber_id, ann.campaign_id)
+    followup.status, followup.snoozed_until = FollowUpStatus.SNOOZED, datetime(2100, 1, 1)
+    db.session.commit()
+    receive(out_of_office(ann, back="Monday 2 March 2099"))
+    db.session.refresh(followup)
+    assert followup.snoozed_until == datetime(2100, 1, 1)
+
+
+def test_a_hard_bounce_marks_the_delivery_and_suppresses_the_address(ann):
+    message = receive(bounce_for(ann, "5.1.1"))
+    delivery = db.session.get(Delivery, ann.delivery_id)
+    assert (message.kind, message.status, message.delivery_id) == ("bounce", "processed",
+                                                                   ann.delivery_id)
+    assert delivery.bounced_at is not None
+    assert is_suppressed("ann@example.org")
+    assert _followups() == []
+
+
+@pytest.fixture
+def app_settings():
+    return {"SOFT_BOUNCE_LIMIT": 2}
+
+
+def test_soft_bounces_are_counted_and_suppress_at_the_limit(app_ctx):
+    first, second = sent_campaign(["cy@example.org"], "One") + sent_campaign(["cy@example.org"],
+                                                                              "Two")
+    receive(bounce_for(first, "4.2.2"))
+    assert db.session.get(Subscriber, first.subscriber_id).soft_bounces == 1
+    assert not is_suppressed("cy@example.org")
+    assert db.session.get(Delivery, first.delivery_id).bounced_at is None
+    receive(bounce_for(second, "4.2.2"))
+    assert db.session.get(Subscriber, first.subscriber_id).soft_bounces == 2
+    assert is_suppressed("cy@example.org")
+
+
+def test_a_soft_bounce_processed_again_is_counted_once(ann):
+    message = receive(bounce_for(ann, "4.2.2"))
+    reset_for_reprocessing([message.id])
+    db.session.commit()
+    process_now(message.id)
+    db.session.expire_all()
+    assert db.session.get(Subscriber, ann.subscriber_id).soft_bounces == 1
+
+
+def test_a_bounce_about_an_address_we_never_wrote_to_suppresses_nothing(ann):
+    forged = bounce_for(ann, "5.1.1").replace(b"ann@example.org", b"victim@example.org")
+    forged = forged.replace(ann.message_id.encode(), b"<made-up@elsewhere>")
+    message = receive(forged)
+    assert message.kind == "bounce"
+    assert not is_suppressed("victim@example.org")
+    assert not is_suppressed("ann@example.org")
+
+
+def test_a_spam_complaint_suppresses_the_address(ann):
+    boundary = "arf"
+    body = (f"--{boundary}\r\nContent-Type: text/plain\r\n\r\nThis is an abuse report.\r\n"
+            f"--{boundary}\r\nContent-Type: message/feedback-report\r\n\r\n"
+            f"Feedback-Type: abuse\r\nUser-Agent: Example-FBL/1.0\r\nVersion: 1\r\n"
+            f"Original-Rcpt-To: ann@example.org\r\n\r\n"
+            f"--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+            f"From: host@campaigns.test\r\nTo: ann@example.org\r\n"
+            f"Message-ID: {ann.message_id}\r\n\r\n--{boundary}--")
+    raw = raw_message(body, From="fbl@isp.example", To="abuse@campaigns.test",
+                      Subject="Complaint", Content_Type=f'multipart/report; '
+                      f'report-type=feedback-report; boundary="{boundary}"')
+    message = receive(raw)
+    assert message.kind == "complaint"
+    assert is_suppressed("ann@example.org")
+
+
+def test_a_written_unsubscribe_request_waits_for_confirmation(ann):
+    message = receive(reply_to(ann, "Please remove me from your mailing list."))
+    assert (message.kind, message.status, message.subscriber_id) == (
+        "unsubscribe", "to_confirm", ann.subscriber_id)
+    assert not is_suppressed("ann@example.org")
+    assert _followups() == []
+
+
+def test_a_delay_notice_is_processed_without_any_effect(ann):
+    raw = bounce_for(ann, "4.4.7").replace(b"Action: failed", b"Action: delayed")
+    message = receive(raw)
+    assert message.status == "processed"
+    assert not is_suppressed("ann@example.org")
+    assert db.session.get(Subscriber, ann.subscriber_id).soft_bounces == 0
+
+
+def test_a_copy_of_our_own_mail_is_not_filed_as_a_reply(ann):
+    raw = raw_message("Would you like coffee?", From="host@campaigns.test",
+                      To="ann@example.org", Message_ID=ann.message_id)
+    message = receive(raw)
+    assert message.status == "processed"
+    assert _followups() == []
+
+
+def test_a_processing_failure_keeps_the_message_for_review_and_it_can_be_retried(
+        ann, monkeypatch):
+    import campaigns.core.inbound.process as process
+
+    monkeypatch.setattr(process, "understand", lambda raw: 1 / 0)
+    raw = reply_to(ann, "Yes please!")
+    message = receive(raw)
+    assert message.status == "needs_review"
+    assert "ZeroDivisionError" in message.parse_errors
+    assert message.raw == raw
+    monkeypatch.undo()
+    assert reset_for_reprocessing(failed_only=True) == [message.id]
+    db.session.commit()
+    assert process_now(message.id) == "processed"
+    assert len(_followups()) == 1
+
+
+def test_an_out_of_office_with_a_past_return_date_changes_nothing(ann):
+    receive(reply_to(ann, "Yes please!"))
+    past = (utcnow() - timedelta(days=400)).strftime("%A %d %B %Y")
+    receive(out_of_office(ann, back=past))
+    assert _followups()[0].status == "open"
+
+
+def test_an_unparseable_message_is_kept_for_review(ann, app_ctx):
+    app_ctx.config["INBOUND_MAX_BYTES"] = 50 * 1024 * 1024
+    raw = raw_message("x", From="ann@example.org") + b"y" * (26 * 1024 * 1024)
+    message = receive(raw)
+    assert message.status == "needs_review"
+    assert db.session.get(InboundMessage, message.id).size == len(raw)
