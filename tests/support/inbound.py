@@ -5,6 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+import pytest
+
+from campaigns import jobs
 from campaigns.db import db, utcnow
 from campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryState, Subscriber
 
@@ -124,3 +127,21 @@ def receive(raw: bytes, via: str = "imap", envelope: dict | None = None):  # noq
     process_now(stored.id)
     db.session.expire_all()
     return db.session.get(InboundMessage, stored.id)
+
+
+@pytest.fixture
+def parked_jobs(request):  # noqa: ANN001, ANN201
+    """Keep jobs off the broker unless the test runs the worker; yield what was enqueued.
+
+    A worker started by an earlier test keeps consuming for the whole session, bound to that
+    test's app: on a shared PostgreSQL database it would process this test's messages. (Its
+    own MonkeyPatch, so that a test's monkeypatch.undo() cannot release the jobs.)
+    """
+    parked: list[tuple] = []
+    if "worker" in request.fixturenames:
+        yield parked
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs, "enqueue", lambda name, *args, **kw: parked.append((name, args)))
+        patch.setattr(jobs, "publish_now", lambda name, *args, **kw: parked.append((name, args)))
+        yield parked

@@ -221,13 +221,13 @@ def test_a_processing_failure_keeps_the_message_for_review_and_it_can_be_retried
         ann, monkeypatch):
     import campaigns.core.inbound.process as process
 
-    monkeypatch.setattr(process, "understand", lambda raw: 1 / 0)
     raw = reply_to(ann, "Yes please!")
-    message = receive(raw)
+    with monkeypatch.context() as patch:
+        patch.setattr(process, "understand", lambda raw: 1 / 0)
+        message = receive(raw)
     assert message.status == "needs_review"
     assert "ZeroDivisionError" in message.parse_errors
     assert message.raw == raw
-    monkeypatch.undo()
     assert reset_for_reprocessing(failed_only=True) == [message.id]
     db.session.commit()
     assert process_now(message.id) == "processed"

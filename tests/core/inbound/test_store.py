@@ -22,8 +22,8 @@ def test_a_message_is_kept_byte_for_byte_before_it_is_understood(app_ctx):
     db.session.commit()
     [row] = _rows()
     assert (row.id, row.raw, row.size, row.status) == (stored.id, raw, len(raw), "stored")
-    assert (row.dedupe_key, row.message_id, row.received_via) == ("<abc@x.example>", "abc@x.example",
-                                                                  "webhook")
+    assert (row.dedupe_key, row.message_id, row.received_via) == (
+        "<abc@x.example>", "abc@x.example", "webhook")
     assert row.kind is None  # nothing understood yet
 
 
