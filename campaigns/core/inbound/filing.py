@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from campaigns.core.inbound import followups
-from campaigns.core.inbound.match import Match, latest_delivery_to
+from campaigns.core.inbound.match import Match, latest_delivery_to, usable
 from campaigns.core.suppression import suppress
 from campaigns.db import db
 from campaigns.mail.inbound.understand import Kind, Understanding
@@ -109,7 +109,7 @@ def report_deliveries(recipients: tuple[str, ...], match: Match | None) -> list[
     matched = db.session.get(Delivery, match.delivery_id) if match and match.delivery_id \
         else None
     found: dict[int, Delivery] = {}
-    for address in recipients:
+    for address in usable(recipients):
         if matched is not None and matched.email.lower() == address.lower():
             found[matched.id] = matched
         elif (delivery := latest_delivery_to(address)) is not None:

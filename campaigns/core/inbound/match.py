@@ -39,8 +39,21 @@ class Match:
 def match_message(understood: Understanding, envelope_to: Iterable[str] = ()) -> Match | None:
     """Return the surest match of an inbound message, or None when nothing fits."""
     addresses = [*envelope_to, *understood.recipient_addresses]
-    return (by_token(addresses) or by_headers(referenced_ids(understood))
-            or by_address(sender_addresses(understood)))
+    return (by_token(addresses) or by_headers(usable(referenced_ids(understood)))
+            or by_address(usable(sender_addresses(understood))))
+
+
+def usable(values: Iterable[str]) -> list[str]:
+    """Return the values a database can compare: no NUL, no undecodable bytes (surrogates)."""
+    kept = []
+    for value in values:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            continue  # raw 8-bit junk: it cannot equal anything we stored
+        if "\x00" not in value:
+            kept.append(value)
+    return kept
 
 
 def referenced_ids(understood: Understanding) -> list[str]:

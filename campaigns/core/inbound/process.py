@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from campaigns import jobs
 from campaigns.core.inbound.filing import file_message
-from campaigns.core.inbound.match import Match, match_message
+from campaigns.core.inbound.match import Match, match_message, usable
 from campaigns.core.inbound.store import PROCESS_ACTOR, load_raw
 from campaigns.db import db, utcnow
 from campaigns.mail.inbound.understand import Understanding, understand
@@ -82,7 +82,7 @@ def record_match(message: InboundMessage, match: Match | None) -> None:
 
 def is_our_own(understood: Understanding) -> bool:
     """Tell whether a message is one we sent (its Message-ID is in our ledger)."""
-    if not understood.message_id:
+    if not usable([understood.message_id]) or not understood.message_id:
         return False
     forms = [f"<{understood.message_id}>", understood.message_id]
     return db.session.scalar(select(Delivery.id).where(Delivery.message_id.in_(forms))

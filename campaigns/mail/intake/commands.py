@@ -29,7 +29,7 @@ def inspect_command(files: tuple[str, ...]) -> None:
     """Print what each message file is, as JSON Lines (no database, no network)."""
     from campaigns.mail.inbound.inspect import inspect_paths
 
-    sys.exit(inspect_paths(list(files), click.get_text_stream("stdout")))
+    sys.exit(inspect_paths(list(files), sys.stdout))
 
 
 @inbound_group.command("import")
