@@ -133,13 +133,18 @@ def receive(raw: bytes, via: str = "imap", envelope: dict | None = None):  # noq
 def parked_jobs(request):  # noqa: ANN001, ANN201
     """Keep jobs off the broker unless the test runs the worker; yield what was enqueued.
 
-    A worker started by an earlier test keeps consuming for the whole session, bound to that
-    test's app: on a shared PostgreSQL database it would process this test's messages. (Its
-    own MonkeyPatch, so that a test's monkeypatch.undo() cannot release the jobs.)
+    The in-process worker, once started, keeps consuming for the rest of the session, bound
+    to the app of the test that started it: on a shared PostgreSQL database it would process
+    later tests' messages, and its Redis consumer's use of `random` trips Hypothesis. So a
+    test that runs the worker stops it afterwards, and the others never publish. (Its own
+    MonkeyPatch, so that a test's monkeypatch.undo() cannot release the jobs.)
     """
     parked: list[tuple] = []
     if "worker" in request.fixturenames:
         yield parked
+        from workers import inprocess
+
+        inprocess.stop()
         return
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jobs, "enqueue", lambda name, *args, **kw: parked.append((name, args)))

@@ -8,8 +8,10 @@ from campaigns.core.inbound.store import store_raw
 from campaigns.db import db, utcnow
 from campaigns.models import FollowUp, InboundMessage
 from tests.support.dovecot import dovecot_server
-from tests.support.inbound import reply_to, sent_campaign
+from tests.support.inbound import parked_jobs, reply_to, sent_campaign  # noqa: F401
 from workers import inbound, sweeps
+
+pytestmark = pytest.mark.usefixtures("parked_jobs")
 
 
 @pytest.fixture(scope="module")
