@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from campaigns import jobs
 from campaigns.core import leases
+from campaigns.core.inbound.process import any_stored
 from campaigns.core.inbound.store import PROCESS_ACTOR
 from campaigns.db import db, utcnow
 from campaigns.mail.intake import imap
-from campaigns.mail.intake.pipeline import process_now
+from campaigns.mail.intake.pipeline import BATCH, process_batch
 from campaigns.models import InboundMessage, InboundStatus
 from workers.sweeps import sweep
 
@@ -25,9 +26,16 @@ log = logging.getLogger(__name__)
 
 @dramatiq.actor(actor_name=PROCESS_ACTOR, queue_name="inbound", max_retries=8,
                 min_backoff=2_000, max_backoff=300_000)
-def process(inbound_id: int) -> None:
-    """Understand, match and file one stored message (returns early when already done)."""
-    process_now(inbound_id)
+def process(*inbound_ids: int) -> None:
+    """Understand, match and file stored messages (those already done are skipped).
+
+    Other stored messages waiting behind these are taken into the same batch, so a burst of
+    single-message jobs (webhook, LMTP) is processed at batch speed; their own jobs then find
+    nothing left to do.
+    """
+    if not any_stored(list(inbound_ids)):
+        return  # already taken into an earlier batch
+    process_batch(list(inbound_ids), also_waiting=max(BATCH - len(inbound_ids), 0))
 
 
 @dramatiq.actor(actor_name="inbound.poll", queue_name="inbound", max_retries=0,
@@ -62,5 +70,5 @@ def requeue_stored_messages() -> None:
     ids = db.session.scalars(select(InboundMessage.id).where(
         InboundMessage.status == InboundStatus.STORED, InboundMessage.received_at < stale)
         .order_by(InboundMessage.id).limit(1000)).all()
-    for inbound_id in ids:
-        jobs.publish_now(PROCESS_ACTOR, inbound_id, queue="inbound")
+    for start in range(0, len(ids), BATCH):
+        jobs.publish_now(PROCESS_ACTOR, *ids[start:start + BATCH], queue="inbound")

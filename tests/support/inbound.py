@@ -31,7 +31,8 @@ class Sent:
         return f"reply+{self.token}@{REPLY_DOMAIN}"
 
 
-def sent_campaign(emails: list[str], name: str = "Coffee in March") -> list[Sent]:
+def sent_campaign(emails: list[str], name: str = "Coffee in March", *,
+                  token: str | None = None) -> list[Sent]:
     """Create a sent campaign with one sent delivery per address; commit; return them."""
     campaign = Campaign(name=name, subject="Coffee?", status=CampaignStatus.SENT,
                         from_email=f"host@{SENDER_DOMAIN}")
@@ -44,14 +45,14 @@ def sent_campaign(emails: list[str], name: str = "Coffee in March") -> list[Sent
             subscriber = Subscriber(email=email, first_name=email.split("@")[0].title())
             db.session.add(subscriber)
             db.session.flush()
-        token = secrets.token_urlsafe(16)
+        reply_token = token or secrets.token_hex(12)
         delivery = Delivery(campaign_id=campaign.id, subscriber_id=subscriber.id, email=email,
-                            state=DeliveryState.SENT, sent_at=utcnow(), reply_token=token,
+                            state=DeliveryState.SENT, sent_at=utcnow(), reply_token=reply_token,
                             message_id=f"<{secrets.token_hex(8)}.{campaign.id}@{SENDER_DOMAIN}>")
         db.session.add(delivery)
         db.session.flush()
         result.append(Sent(campaign.id, subscriber.id, delivery.id, email,
-                           delivery.message_id, token))
+                           delivery.message_id, reply_token))
     db.session.commit()
     return result
 

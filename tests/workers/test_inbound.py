@@ -62,3 +62,14 @@ def test_the_sweep_polls_every_configured_mailbox(app, worker, dovecot):
         message = db.session.scalar(db.select(InboundMessage))
         assert (message.received_via, message.status) == ("imap", "processed")
         assert db.session.scalar(db.select(FollowUp.subscriber_id)) == ann.subscriber_id
+
+
+def test_one_job_takes_the_messages_waiting_behind_it_into_its_batch(app_ctx, worker):
+    ann, bo = sent_campaign(["ann@example.org", "bo@example.org"])
+    ids = [store_raw(reply_to(sent), "webhook").id for sent in (ann, bo)]
+    db.session.commit()
+    worker.broker.flush_all()  # as if the second job had not been delivered yet
+    inbound.process.send(ids[0])
+    worker.drain()
+    db.session.expire_all()
+    assert [db.session.get(InboundMessage, i).status for i in ids] == ["processed", "processed"]

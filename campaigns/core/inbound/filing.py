@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from campaigns.core.inbound import followups
+from campaigns.core.inbound.followups import Threads, filed_effects, note_effect
 from campaigns.core.inbound.match import Match, latest_delivery_to, usable
 from campaigns.core.suppression import suppress
 from campaigns.db import db
@@ -35,17 +36,27 @@ from campaigns.models import (
 FATAL_PARSE_ERRORS = ("rejected:", "parse failed:")
 
 
-def file_message(message: InboundMessage, understood: Understanding,
-                 match: Match | None) -> InboundStatus:
+def file_messages(batch: list[tuple[InboundMessage, Understanding, Match | None]]
+                  ) -> list[InboundStatus]:
+    """File a batch of messages; the follow-ups they need are loaded and opened at once."""
+    threads = Threads(m.subscriber_id for _, _, m in batch if m and m.subscriber_id)
+    threads.open_missing((m.subscriber_id, m.campaign_id, m.delivery_id) for _, u, m in batch
+                         if u.kind is Kind.HUMAN and m and m.subscriber_id and not m.followup_id)
+    return [file_message(message, understood, match, threads)
+            for message, understood, match in batch]
+
+
+def file_message(message: InboundMessage, understood: Understanding, match: Match | None,
+                 threads: Threads | None = None) -> InboundStatus:
     """File a message by its kind and match; return the status it ends in."""
     kind = understood.kind
     if kind is Kind.HUMAN:
-        return file_reply(message, match)
+        return file_reply(message, match, threads)
     if kind is Kind.UNSUBSCRIBE:
         return InboundStatus.TO_CONFIRM if match and match.subscriber_id else \
             InboundStatus.UNMATCHED
     if kind is Kind.AUTO_REPLY:
-        return file_auto_reply(message, understood, match)
+        return file_auto_reply(message, understood, match, threads)
     if kind is Kind.BOUNCE and understood.bounce is not None:
         return file_bounce(message, understood, match)
     if kind is Kind.COMPLAINT and understood.complaint is not None:
@@ -55,29 +66,32 @@ def file_message(message: InboundMessage, understood: Understanding,
     return InboundStatus.PROCESSED  # delay notices, delivery notices: nothing to do
 
 
-def file_reply(message: InboundMessage, match: Match | None) -> InboundStatus:
+def file_reply(message: InboundMessage, match: Match | None,
+               threads: Threads | None = None) -> InboundStatus:
     """Open or continue the follow-up of a human reply; unmatched replies go to triage."""
     if match is None or match.subscriber_id is None:
         return InboundStatus.UNMATCHED
+    threads = threads or Threads([match.subscriber_id])
     followup = (db.session.get(FollowUp, match.followup_id) if match.followup_id
-                else followups.find_or_open_followup(match.subscriber_id, match.campaign_id,
-                                                     match.delivery_id))
+                else threads.find_or_open(match.subscriber_id, match.campaign_id,
+                                          match.delivery_id))
     followups.append_reply(followup, message)
     followups.mark_replied(match.delivery_id or followup.delivery_id, message.received_at)
     message.followup_id = followup.id
     return InboundStatus.PROCESSED
 
 
-def file_auto_reply(message: InboundMessage, understood: Understanding,
-                    match: Match | None) -> InboundStatus:
+def file_auto_reply(message: InboundMessage, understood: Understanding, match: Match | None,
+                    threads: Threads | None = None) -> InboundStatus:
     """Record an automatic reply; an out-of-office with a return date snoozes, never opens."""
     info = understood.auto_reply
     if match is None or match.subscriber_id is None or info is None or not info.return_date:
         return InboundStatus.PROCESSED
     back = datetime.combine(info.return_date, time())
-    snoozed = followups.snooze_until_back(match.subscriber_id, back)
-    _note(message, "snoozed_followups", sorted({*_filed(message).get("snoozed_followups", []),
-                                                *(f.id for f in snoozed)}))
+    threads = threads or Threads([match.subscriber_id])
+    snoozed = followups.snooze_until_back(threads.by_subscriber[match.subscriber_id], back)
+    before = filed_effects(message).get("snoozed_followups", [])
+    note_effect(message, "snoozed_followups", sorted({*before, *(f.id for f in snoozed)}))
     return InboundStatus.PROCESSED
 
 
@@ -121,27 +135,15 @@ def report_deliveries(recipients: tuple[str, ...], match: Match | None) -> list[
 
 def _count_soft_bounce(message: InboundMessage, delivery: Delivery) -> None:
     """Add one soft bounce to the subscriber (once per message); suppress at the limit."""
-    counted = _filed(message).get("soft_bounce_counted", [])
+    counted = filed_effects(message).get("soft_bounce_counted", [])
     if delivery.subscriber_id is None or delivery.subscriber_id in counted:
         return
     db.session.execute(update(Subscriber).where(Subscriber.id == delivery.subscriber_id)
                        .values(soft_bounces=Subscriber.soft_bounces + 1)
                        .execution_options(synchronize_session=False))
-    _note(message, "soft_bounce_counted", [*counted, delivery.subscriber_id])
+    note_effect(message, "soft_bounce_counted", [*counted, delivery.subscriber_id])
     count = db.session.scalar(select(Subscriber.soft_bounces)
                               .where(Subscriber.id == delivery.subscriber_id))
     if count >= current_app.config["SOFT_BOUNCE_LIMIT"]:
         suppress(delivery.email, SuppressionReason.SOFT_BOUNCES,
                  detail=f"{count} soft bounces (last: inbound message {message.id})")
-
-
-def _filed(message: InboundMessage) -> dict:
-    """Return what earlier filing of this message already did."""
-    return dict((message.details or {}).get("filed") or {})
-
-
-def _note(message: InboundMessage, key: str, value: object) -> None:
-    """Remember an effect of filing on the message (reassigned so the JSON change is seen)."""
-    filed = _filed(message)
-    filed[key] = value
-    message.details = {**(message.details or {}), "filed": filed}

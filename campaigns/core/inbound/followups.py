@@ -2,11 +2,15 @@
 
 Every step is idempotent so that re-processing a message never duplicates anything: the
 follow-up is found or created with ``INSERT ... ON CONFLICT DO NOTHING`` on its unique
-(subscriber, campaign) pair, and a message is appended once per inbound message.
+(subscriber, campaign) pair (so two workers filing the first two replies at once open one),
+and a message is appended once per inbound message. ``Threads`` loads the follow-ups of a
+whole batch of messages with one query.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -23,41 +27,62 @@ from campaigns.models import (
 )
 
 
+class Threads:
+    """The follow-ups of some subscribers, loaded with one query; opens missing ones."""
+
+    def __init__(self, subscriber_ids: Iterable[int]) -> None:
+        self.by_pair: dict[tuple[int, int | None], FollowUp] = {}
+        self.by_subscriber: dict[int, list[FollowUp]] = defaultdict(list)
+        self._load(set(subscriber_ids))
+
+    def _load(self, subscriber_ids: set[int]) -> None:
+        """Read the follow-ups of these subscribers into the maps."""
+        if not subscriber_ids:
+            return
+        for followup in db.session.scalars(select(FollowUp).where(
+                FollowUp.subscriber_id.in_(subscriber_ids)).order_by(FollowUp.id)):
+            pair = (followup.subscriber_id, followup.campaign_id)
+            if pair not in self.by_pair:
+                self.by_pair[pair] = followup
+                self.by_subscriber[followup.subscriber_id].append(followup)
+
+    def open_missing(self, wanted: Iterable[tuple[int, int | None, int | None]]) -> None:
+        """Open at once the follow-ups of (subscriber, campaign, delivery) not open yet."""
+        missing = {(s, c): d for s, c, d in wanted if (s, c) not in self.by_pair}
+        if not missing:
+            return
+        now = utcnow()
+        rows = [{"subscriber_id": s, "campaign_id": c, "delivery_id": d, "created_at": now,
+                 "status": str(FollowUpStatus.OPEN), "last_message_at": now}
+                for (s, c), d in missing.items()]
+        dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+        # NULL campaigns never collide in the unique index, so they need the loaded map above.
+        db.session.execute(dialect.insert(FollowUp.__table__).on_conflict_do_nothing(
+            index_elements=["subscriber_id", "campaign_id"]), rows)
+        self._load({s for s, _ in missing})
+
+    def find_or_open(self, subscriber_id: int, campaign_id: int | None,
+                     delivery_id: int | None = None) -> FollowUp:
+        """Return the follow-up of a subscriber and campaign, opening it if there is none."""
+        self.open_missing([(subscriber_id, campaign_id, delivery_id)])
+        return self.by_pair[(subscriber_id, campaign_id)]
+
+
 def find_or_open_followup(subscriber_id: int, campaign_id: int | None,
                           delivery_id: int | None = None) -> FollowUp:
     """Return the follow-up of a subscriber and campaign, opening it if there is none."""
-    existing = _find(subscriber_id, campaign_id)
-    if existing is not None:
-        return existing
-    now = utcnow()
-    values = {"subscriber_id": subscriber_id, "campaign_id": campaign_id,
-              "delivery_id": delivery_id, "status": str(FollowUpStatus.OPEN),
-              "last_message_at": now, "created_at": now}
-    if campaign_id is None:  # NULLs never collide in the unique index: insert plainly
-        db.session.execute(FollowUp.__table__.insert().values(values))
-    else:
-        dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-        db.session.execute(dialect.insert(FollowUp.__table__).values(values)
-                           .on_conflict_do_nothing(index_elements=["subscriber_id",
-                                                                   "campaign_id"]))
-    return _find(subscriber_id, campaign_id)
-
-
-def _find(subscriber_id: int, campaign_id: int | None) -> FollowUp | None:
-    """Return the follow-up of a subscriber and campaign (or of no campaign)."""
-    campaign = (FollowUp.campaign_id.is_(None) if campaign_id is None
-                else FollowUp.campaign_id == campaign_id)
-    return db.session.scalar(select(FollowUp).where(FollowUp.subscriber_id == subscriber_id,
-                                                    campaign).order_by(FollowUp.id).limit(1))
+    return Threads([subscriber_id]).find_or_open(subscriber_id, campaign_id, delivery_id)
 
 
 def append_reply(followup: FollowUp, message: InboundMessage) -> FollowUpMessage:
     """Add an inbound message to a thread once and mark the thread as waiting on us."""
-    existing = db.session.scalar(select(FollowUpMessage).where(
-        FollowUpMessage.followup_id == followup.id,
-        FollowUpMessage.inbound_message_id == message.id))
-    if existing is not None:
-        return existing
+    if followup.id in filed_effects(message).get("threads", []):  # filed before: look it up
+        existing = db.session.scalar(select(FollowUpMessage).where(
+            FollowUpMessage.followup_id == followup.id,
+            FollowUpMessage.inbound_message_id == message.id))
+        if existing is not None:
+            return existing
+    note_effect(message, "threads", [*filed_effects(message).get("threads", []), followup.id])
     details = message.details or {}
     reply = FollowUpMessage(
         followup_id=followup.id, direction=Direction.INBOUND, inbound_message_id=message.id,
@@ -68,7 +93,6 @@ def append_reply(followup: FollowUp, message: InboundMessage) -> FollowUpMessage
         created_at=message.received_at)
     db.session.add(reply)
     _mark_waiting_on_us(followup, message.received_at)
-    db.session.flush()
     return reply
 
 
@@ -90,14 +114,14 @@ def mark_replied(delivery_id: int | None, at: datetime) -> None:
         delivery.replied_at = at
 
 
-def snooze_until_back(subscriber_id: int, back: datetime) -> list[FollowUp]:
-    """Snooze a subscriber's open follow-ups until they are back; return those changed."""
+def snooze_until_back(threads: list[FollowUp], back: datetime) -> list[FollowUp]:
+    """Snooze the open follow-ups among these until they are back; return those changed."""
     if back <= utcnow():
         return []
     changed = []
-    for followup in db.session.scalars(select(FollowUp).where(
-            FollowUp.subscriber_id == subscriber_id,
-            FollowUp.status.in_([FollowUpStatus.OPEN, FollowUpStatus.SNOOZED]))):
+    for followup in threads:
+        if followup.status == FollowUpStatus.DONE:
+            continue
         if followup.status == FollowUpStatus.SNOOZED and (followup.snoozed_until or back) >= back:
             continue  # already snoozed at least that long by someone
         followup.status = FollowUpStatus.SNOOZED
@@ -110,3 +134,15 @@ def _bracketed(message_id: str) -> str:
     """Return a Message-ID in the <…> form our ledger stores, '' for none."""
     value = (message_id or "").strip().strip("<>")
     return f"<{value}>" if value else ""
+
+
+def filed_effects(message: InboundMessage) -> dict:
+    """Return what earlier filing of this message already did (kept across re-processing)."""
+    return dict((message.details or {}).get("filed") or {})
+
+
+def note_effect(message: InboundMessage, key: str, value: object) -> None:
+    """Remember an effect of filing on the message (reassigned so the JSON change is seen)."""
+    filed = filed_effects(message)
+    filed[key] = value
+    message.details = {**(message.details or {}), "filed": filed}

@@ -1,19 +1,23 @@
-"""Tie an understood inbound message to what we sent, in layers from surest to weakest.
+"""Tie understood inbound messages to what we sent, in layers from surest to weakest.
 
 1. a reply token in a recipient address (``reply+TOKEN@…``: To, Cc, Delivered-To,
    X-Original-To or the SMTP envelope) names one delivery;
 2. In-Reply-To, References, or a report's original Message-ID name a delivery, or a
-   message of a follow-up (ours or theirs) and so its thread;
+   message of a follow-up (ours or theirs) and so its thread — or an earlier message of
+   the same batch, which is then followed to wherever it was matched;
 3. the sender's address (for reports: the failed recipients) names a subscriber, whose latest
    delivery, else latest follow-up, is taken;
 4. otherwise nothing: the message waits in triage.
+
+Matching works on a batch at once, with a fixed handful of queries per layer whatever the
+batch size; one message is a batch of one.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
@@ -23,6 +27,7 @@ from campaigns.models import Delivery, FollowUp, FollowUpMessage, MatchMethod, S
 
 _TOKEN_ADDRESS = re.compile(r"^reply\+([A-Za-z0-9_=.-]{4,60})@", re.I)
 MAX_IDS = 30  # the newest References are enough; a hostile list must not make a huge IN ()
+_LATEST = (Delivery.sent_at.desc().nulls_last(), Delivery.id.desc())
 
 
 @dataclass(frozen=True)
@@ -34,13 +39,30 @@ class Match:
     campaign_id: int | None = None
     delivery_id: int | None = None
     followup_id: int | None = None
+    # The loaded row, kept so that filing finds it in the session instead of reloading it.
+    delivery: Delivery | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One message to match: what it says, and the SMTP envelope recipients if known."""
+
+    understood: Understanding
+    envelope_to: tuple[str, ...] = ()
 
 
 def match_message(understood: Understanding, envelope_to: Iterable[str] = ()) -> Match | None:
-    """Return the surest match of an inbound message, or None when nothing fits."""
-    addresses = [*envelope_to, *understood.recipient_addresses]
-    return (by_token(addresses) or by_headers(usable(referenced_ids(understood)))
-            or by_address(usable(sender_addresses(understood))))
+    """Return the surest match of one inbound message, or None when nothing fits."""
+    return match_many([Item(understood, tuple(envelope_to))])[0]
+
+
+def match_many(items: list[Item]) -> list[Match | None]:
+    """Return the surest match of each message of a batch (None where nothing fits)."""
+    found: list[Match | None] = [None] * len(items)
+    _by_tokens(items, found)
+    _by_headers(items, found)
+    _by_addresses(items, found)
+    return found
 
 
 def usable(values: Iterable[str]) -> list[str]:
@@ -62,16 +84,18 @@ def referenced_ids(understood: Understanding) -> list[str]:
     for report in (understood.bounce, understood.complaint):
         if report is not None:
             ids.insert(0, report.original_message_id.strip("<> "))
-    return list(dict.fromkeys(i for i in ids if i))[:MAX_IDS]
+    return usable(list(dict.fromkeys(i for i in ids if i))[:MAX_IDS])
 
 
 def sender_addresses(understood: Understanding) -> list[str]:
     """Return who a message is about: a report's recipients, else the sender."""
     if understood.kind is Kind.BOUNCE and understood.bounce is not None:
-        return list(understood.bounce.recipients)
-    if understood.kind is Kind.COMPLAINT and understood.complaint is not None:
-        return list(understood.complaint.recipients)
-    return [understood.from_address] if understood.from_address else []
+        found = list(understood.bounce.recipients)
+    elif understood.kind is Kind.COMPLAINT and understood.complaint is not None:
+        found = list(understood.complaint.recipients)
+    else:
+        found = [understood.from_address] if understood.from_address else []
+    return [a.strip().lower() for a in usable(found)]
 
 
 def reply_tokens(addresses: Iterable[str]) -> list[str]:
@@ -80,76 +104,125 @@ def reply_tokens(addresses: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(m.group(1) for m in found if m))[:10]
 
 
-def by_token(addresses: Iterable[str]) -> Match | None:
-    """Match by the reply token of a tracked reply address."""
-    tokens = reply_tokens(addresses)
+def _by_tokens(items: list[Item], found: list[Match | None]) -> None:
+    """Layer 1: reply tokens, exactly, then case-insensitively (local parts get lowered)."""
+    wanted = {i: reply_tokens([*item.envelope_to, *item.understood.recipient_addresses])
+              for i, item in enumerate(items)}
+    tokens = {t for ts in wanted.values() for t in ts}
     if not tokens:
-        return None
-    delivery = db.session.scalar(select(Delivery).where(Delivery.reply_token.in_(tokens)))
-    if delivery is None:  # some mail systems lower-case local parts
-        delivery = db.session.scalar(select(Delivery).where(
-            func.lower(Delivery.reply_token).in_([t.lower() for t in tokens])))
-    return _delivery_match(delivery, MatchMethod.TOKEN) if delivery else None
+        return
+    exact = {d.reply_token: d for d in db.session.scalars(
+        select(Delivery).where(Delivery.reply_token.in_(tokens)))}
+    missing = {t.lower() for t in tokens if t not in exact}
+    lowered = {d.reply_token.lower(): d for d in db.session.scalars(select(Delivery).where(
+        func.lower(Delivery.reply_token).in_(missing)))} if missing else {}
+    for i, item_tokens in wanted.items():
+        delivery = next((exact.get(t) or lowered.get(t.lower()) for t in item_tokens
+                         if exact.get(t) or lowered.get(t.lower())), None)
+        if delivery is not None:
+            found[i] = _delivery_match(delivery, MatchMethod.TOKEN)
 
 
-def by_headers(message_ids: list[str]) -> Match | None:
-    """Match by the Message-IDs a message refers to: our deliveries or a follow-up's mail."""
-    if not message_ids:
-        return None
-    forms = [f"<{i}>" for i in message_ids] + message_ids
+def _by_headers(items: list[Item], found: list[Match | None]) -> None:
+    """Layer 2: Message-IDs of our deliveries, of follow-up mail, or of earlier batch mail."""
+    wanted = {i: referenced_ids(item.understood) for i, item in enumerate(items)
+              if found[i] is None}
+    ids = {m for ms in wanted.values() for m in ms}
+    if not ids:
+        return
+    forms = [f"<{m}>" for m in ids] + list(ids)
     deliveries = {d.message_id.strip("<>"): d for d in db.session.scalars(
         select(Delivery).where(Delivery.message_id.in_(forms)))}
-    threads = {m.message_id.strip("<>"): m.followup_id for m in db.session.scalars(
-        select(FollowUpMessage).where(FollowUpMessage.message_id.in_(forms)))}
-    for message_id in message_ids:
-        if message_id in threads:
-            return _followup_match(db.session.get(FollowUp, threads[message_id]))
-        if message_id in deliveries:
-            return _delivery_match(deliveries[message_id], MatchMethod.HEADERS)
+    threads = _threads_of(forms)
+    in_batch = {item.understood.message_id: i for i, item in enumerate(items)
+                if item.understood.message_id}
+    for i, message_ids in wanted.items():
+        found[i] = next((m for m in (_header_match(mid, deliveries, threads, in_batch, found, i)
+                                     for mid in message_ids) if m), None)
+
+
+def _threads_of(forms: list[str]) -> dict[str, FollowUp]:
+    """Return the follow-ups whose messages carry one of these Message-IDs, by Message-ID."""
+    rows = db.session.execute(
+        select(FollowUpMessage.message_id, FollowUp)
+        .join(FollowUp, FollowUp.id == FollowUpMessage.followup_id)
+        .where(FollowUpMessage.message_id.in_(forms))).all()
+    return {message_id.strip("<>"): followup for message_id, followup in rows}
+
+
+def _header_match(message_id: str, deliveries: dict, threads: dict, in_batch: dict,
+                  found: list[Match | None], index: int) -> Match | None:
+    """Return the match one referenced Message-ID gives, if any."""
+    if message_id in threads:
+        return _followup_match(threads[message_id])
+    if message_id in deliveries:
+        return _delivery_match(deliveries[message_id], MatchMethod.HEADERS)
+    earlier = in_batch.get(message_id)
+    if earlier is not None and earlier < index and found[earlier] is not None:
+        return _reuse(found[earlier], MatchMethod.HEADERS)
     return None
 
 
-def by_address(addresses: list[str]) -> Match | None:
-    """Match by a subscriber's address: their latest delivery, else their latest follow-up."""
-    for address in addresses:
-        subscriber_id = db.session.scalar(
-            select(Subscriber.id).where(Subscriber.email == address.strip().lower()))
-        if subscriber_id is not None:
-            return _subscriber_match(subscriber_id)
-    return None
+def _by_addresses(items: list[Item], found: list[Match | None]) -> None:
+    """Layer 3: a subscriber's address → their latest delivery, else latest follow-up."""
+    wanted = {i: sender_addresses(item.understood) for i, item in enumerate(items)
+              if found[i] is None}
+    addresses = {a for addrs in wanted.values() for a in addrs}
+    if not addresses:
+        return
+    subscribers = dict(db.session.execute(select(Subscriber.email, Subscriber.id)
+                                          .where(Subscriber.email.in_(addresses))).all())
+    known = {subscribers[a] for a in addresses if a in subscribers}
+    deliveries = _latest_deliveries(known)
+    threads = _latest_followups(known - set(deliveries))
+    for i, item_addresses in wanted.items():
+        subscriber_id = next((subscribers[a] for a in item_addresses if a in subscribers), None)
+        if subscriber_id is None:
+            continue
+        if subscriber_id in deliveries:
+            found[i] = _delivery_match(deliveries[subscriber_id], MatchMethod.ADDRESS)
+        elif subscriber_id in threads:
+            found[i] = _followup_match(threads[subscriber_id], MatchMethod.ADDRESS)
+        else:
+            found[i] = Match(MatchMethod.ADDRESS, subscriber_id=subscriber_id)
+
+
+def _latest_deliveries(subscriber_ids: set[int]) -> dict[int, Delivery]:
+    """Return the most recent delivery of each subscriber."""
+    latest: dict[int, Delivery] = {}
+    if subscriber_ids:
+        for delivery in db.session.scalars(select(Delivery).where(
+                Delivery.subscriber_id.in_(subscriber_ids)).order_by(*_LATEST)):
+            latest.setdefault(delivery.subscriber_id, delivery)
+    return latest
+
+
+def _latest_followups(subscriber_ids: set[int]) -> dict[int, FollowUp]:
+    """Return the most recently active follow-up of each subscriber."""
+    latest: dict[int, FollowUp] = {}
+    if subscriber_ids:
+        for followup in db.session.scalars(select(FollowUp).where(
+                FollowUp.subscriber_id.in_(subscriber_ids))
+                .order_by(FollowUp.last_message_at.desc(), FollowUp.id.desc())):
+            latest.setdefault(followup.subscriber_id, followup)
+    return latest
 
 
 def latest_delivery(subscriber_id: int) -> Delivery | None:
     """Return the delivery most recently sent to a subscriber."""
-    return db.session.scalar(
-        select(Delivery).where(Delivery.subscriber_id == subscriber_id)
-        .order_by(Delivery.sent_at.desc().nulls_last(), Delivery.id.desc()).limit(1))
+    return _latest_deliveries({subscriber_id}).get(subscriber_id)
 
 
 def latest_delivery_to(address: str) -> Delivery | None:
     """Return the delivery most recently sent to an address (as it was at sending time)."""
-    return db.session.scalar(
-        select(Delivery).where(Delivery.email == address.strip().lower())
-        .order_by(Delivery.sent_at.desc().nulls_last(), Delivery.id.desc()).limit(1))
-
-
-def _subscriber_match(subscriber_id: int) -> Match:
-    """Return the address-layer match of a known subscriber."""
-    delivery = latest_delivery(subscriber_id)
-    if delivery is not None:
-        return _delivery_match(delivery, MatchMethod.ADDRESS)
-    followup = db.session.scalar(
-        select(FollowUp).where(FollowUp.subscriber_id == subscriber_id)
-        .order_by(FollowUp.last_message_at.desc(), FollowUp.id.desc()).limit(1))
-    if followup is not None:
-        return _followup_match(followup, MatchMethod.ADDRESS)
-    return Match(MatchMethod.ADDRESS, subscriber_id=subscriber_id)
+    return db.session.scalar(select(Delivery).where(Delivery.email == address.strip().lower())
+                             .order_by(*_LATEST).limit(1))
 
 
 def _delivery_match(delivery: Delivery, method: MatchMethod) -> Match:
     """Return a match on one delivery."""
     return Match(method, subscriber_id=delivery.subscriber_id, campaign_id=delivery.campaign_id,
-                 delivery_id=delivery.id)
+                 delivery_id=delivery.id, delivery=delivery)
 
 
 def _followup_match(followup: FollowUp, method: MatchMethod = MatchMethod.HEADERS) -> Match:
@@ -157,3 +230,9 @@ def _followup_match(followup: FollowUp, method: MatchMethod = MatchMethod.HEADER
     return Match(method, subscriber_id=followup.subscriber_id,
                  campaign_id=followup.campaign_id, delivery_id=followup.delivery_id,
                  followup_id=followup.id)
+
+
+def _reuse(match: Match, method: MatchMethod) -> Match:
+    """Return another message's match under a different method."""
+    return Match(method, match.subscriber_id, match.campaign_id, match.delivery_id,
+                 match.followup_id, match.delivery)

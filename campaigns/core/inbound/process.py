@@ -12,12 +12,15 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import case, or_, select, true, update
+from sqlalchemy.orm import undefer
 
 from campaigns import jobs
-from campaigns.core.inbound.filing import file_message
-from campaigns.core.inbound.match import Match, match_message, usable
+from campaigns.core.inbound.filing import file_messages
+from campaigns.core.inbound.match import Item, Match, match_many, usable
 from campaigns.core.inbound.store import PROCESS_ACTOR, load_raw
 from campaigns.db import db, utcnow
 from campaigns.mail.inbound.understand import Understanding, understand
@@ -25,34 +28,67 @@ from campaigns.models import Delivery, FollowUpMessage, InboundKind, InboundMess
 
 MAX_TEXT = 1_000_000  # characters of text or HTML kept per field; the raw message keeps all
 KEPT_DETAILS = ("envelope", "filed")  # survive re-processing
+REPROCESS_BATCH = 50
 
 
-def claim(inbound_id: int) -> bool:
-    """Take a stored message for processing; False when it is gone or already taken."""
-    return db.session.execute(
+def claim(inbound_ids: list[int], *, also_waiting: int = 0) -> list[InboundMessage]:
+    """Take stored messages for processing (plus up to `also_waiting` other stored ones,
+    oldest first) and load them; messages no longer stored are skipped.
+
+    One statement, so SQLite takes its write lock at once; on PostgreSQL rows another
+    worker holds are skipped (SKIP LOCKED) rather than waited for, so batches never deadlock.
+    """
+    wanted = InboundMessage.id.in_(inbound_ids)
+    candidates = (select(InboundMessage.id)
+                  .where(InboundMessage.status == InboundStatus.STORED,
+                         or_(wanted, true()) if also_waiting else wanted)
+                  .order_by(case((wanted, 0), else_=1), InboundMessage.id)
+                  .limit(len(inbound_ids) + also_waiting))
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claimed = db.session.scalars(
         update(InboundMessage)
-        .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.STORED)
+        .where(InboundMessage.id.in_(candidates), InboundMessage.status == InboundStatus.STORED)
         .values(processed_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .returning(InboundMessage).options(undefer(InboundMessage.raw)),
+        execution_options={"populate_existing": True, "synchronize_session": False}).all()
+    return sorted(claimed, key=lambda message: message.id)
+
+
+def any_stored(inbound_ids: list[int]) -> bool:
+    """Tell whether any of these messages still waits to be processed."""
+    return db.session.scalar(select(InboundMessage.id).where(
+        InboundMessage.id.in_(inbound_ids), InboundMessage.status == InboundStatus.STORED)
+        .limit(1)) is not None
 
 
 def process_message(inbound_id: int) -> InboundStatus | None:
-    """Understand, match and file a stored message; None when there was nothing to do."""
-    if not claim(inbound_id):
-        return None
-    message = db.session.get(InboundMessage, inbound_id, populate_existing=True)
-    understood = understand(load_raw(message))
-    record_understanding(message, understood)
-    if is_our_own(understood):
-        status = InboundStatus.PROCESSED  # a copy of mail we sent (Bcc, a Sent folder)
-    else:
-        match = match_message(understood, _envelope_to(message))
-        record_match(message, match)
-        status = file_message(message, understood, match)
-    message.status = status
-    message.processed_at = utcnow()
+    """Understand, match and file one stored message; None when there was nothing to do."""
+    return process_messages([inbound_id]).get(inbound_id)
+
+
+def process_messages(inbound_ids: list[int], *, also_waiting: int = 0
+                     ) -> dict[int, InboundStatus]:
+    """Understand, match and file stored messages as one batch; return their statuses."""
+    messages = claim(inbound_ids, also_waiting=also_waiting)
+    understood = [understand(load_raw(message)) for message in messages]
+    with db.session.no_autoflush:  # one flush at the end, not one per query
+        for message, this in zip(messages, understood, strict=True):
+            record_understanding(message, this)
+        ours = our_own(understood)  # copies of mail we sent (Bcc, a Sent folder): not filed
+        batch = [(m, u) for m, u in zip(messages, understood, strict=True)
+                 if u.message_id not in ours]
+        matches = match_many([Item(u, tuple(_envelope_to(m))) for m, u in batch])
+        for (message, _), match in zip(batch, matches, strict=True):
+            record_match(message, match)
+        statuses = dict.fromkeys((m.id for m in messages), InboundStatus.PROCESSED)
+        filed = file_messages([(m, u, match) for (m, u), match in zip(batch, matches,
+                                                                     strict=True)])
+        statuses.update((m.id, status) for (m, _), status in zip(batch, filed, strict=True))
+        for message in messages:
+            message.status, message.processed_at = statuses[message.id], utcnow()
     db.session.flush()
-    return status
+    return statuses
 
 
 def record_understanding(message: InboundMessage, understood: Understanding) -> None:
@@ -80,15 +116,27 @@ def record_match(message: InboundMessage, match: Match | None) -> None:
     message.followup_id = match.followup_id if match else None
 
 
-def is_our_own(understood: Understanding) -> bool:
-    """Tell whether a message is one we sent (its Message-ID is in our ledger)."""
-    if not usable([understood.message_id]) or not understood.message_id:
-        return False
-    forms = [f"<{understood.message_id}>", understood.message_id]
-    return db.session.scalar(select(Delivery.id).where(Delivery.message_id.in_(forms))
-                             .union(select(FollowUpMessage.id).where(
-                                 FollowUpMessage.message_id.in_(forms),
-                                 FollowUpMessage.direction == "outbound")).limit(1)) is not None
+def our_own(understood: list[Understanding]) -> set[str]:
+    """Return the Message-IDs among these that we sent ourselves (they are in our ledger)."""
+    domains = our_domains()
+    candidates = {u.message_id for u in understood if u.message_id
+                  and u.message_id.rpartition("@")[2].lower() in domains}
+    candidates = set(usable(candidates))
+    if not candidates:
+        return set()
+    forms = [f"<{m}>" for m in candidates] + list(candidates)
+    found = db.session.scalars(
+        select(Delivery.message_id).where(Delivery.message_id.in_(forms)).union(
+            select(FollowUpMessage.message_id).where(FollowUpMessage.message_id.in_(forms),
+                                                     FollowUpMessage.direction == "outbound")))
+    return {m.strip("<>") for m in found}
+
+
+def our_domains() -> set[str]:
+    """Return the domains of the Message-IDs we create (SENDER_DOMAIN, else BASE_URL's host)."""
+    config = current_app.config
+    hosts = {config.get("SENDER_DOMAIN") or "", urlsplit(config["BASE_URL"]).hostname or ""}
+    return {h.lower() for h in hosts if h}
 
 
 def mark_needs_review(inbound_id: int, error: str) -> None:
@@ -113,8 +161,8 @@ def reset_for_reprocessing(ids: list[int] | None = None, *, failed_only: bool = 
         db.session.execute(update(InboundMessage).where(InboundMessage.id.in_(found))
                            .values(status=InboundStatus.STORED)
                            .execution_options(synchronize_session=False))
-    for inbound_id in found:
-        jobs.enqueue(PROCESS_ACTOR, inbound_id, queue="inbound")
+    for start in range(0, len(found), REPROCESS_BATCH):
+        jobs.enqueue(PROCESS_ACTOR, *found[start:start + REPROCESS_BATCH], queue="inbound")
     return found
 
 

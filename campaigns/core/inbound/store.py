@@ -82,35 +82,87 @@ def dedupe_key(message_id: str, content_hash: str) -> str:
 def store_raw(raw: bytes, via: ReceivedVia | str, *, envelope: dict[str, Any] | None = None,
               enqueue: bool = True) -> Stored:
     """Keep raw bytes once (deduplicated); enqueue processing after commit when new."""
-    raw = bytes(raw)
-    header_len = check_limits(raw)
-    content_hash = hashlib.sha256(raw).hexdigest()
-    message_id = message_id_of(raw[:header_len])
-    key = dedupe_key(message_id, content_hash)
-    values = {"dedupe_key": key, "message_id": message_id[:300], "content_hash": content_hash,
-              "raw": raw, "raw_path": "", "size": len(raw), "received_via": str(ReceivedVia(via)),
-              "received_at": utcnow(), "status": str(InboundStatus.STORED),
-              "details": {"envelope": envelope} if envelope else {}}
+    values = _row(bytes(raw), via, envelope)
     new_id = _insert_once(values)
     if new_id is None:
-        return Stored(_id_by_key(key), created=False)
+        key = values["dedupe_key"]
+        return Stored(_ids_by_key([key])[key], created=False)
     if enqueue:
         jobs.enqueue(PROCESS_ACTOR, new_id, queue="inbound")
     return Stored(new_id, created=True)
 
 
+def store_many(raws: list[bytes], via: ReceivedVia | str, *, enqueue: bool = True
+               ) -> list[Stored | InboundError]:
+    """Keep a batch of raw messages with one INSERT; refused ones come back as errors.
+
+    Bulk intakes (IMAP, files) use this: one statement per batch, and one processing job
+    for all the new messages of the batch.
+    """
+    results: list[Stored | InboundError | dict[str, Any]] = []
+    for raw in raws:
+        try:
+            results.append(_row(bytes(raw), via, None))
+        except InboundError as exc:
+            results.append(exc)
+    rows = [r for r in results if isinstance(r, dict)]
+    created = _insert_many(rows)
+    known = _ids_by_key([r["dedupe_key"] for r in rows if r["dedupe_key"] not in created])
+    out: list[Stored | InboundError] = []
+    seen: set[str] = set()
+    for result in results:
+        if isinstance(result, InboundError):
+            out.append(result)
+            continue
+        key = result["dedupe_key"]
+        out.append(Stored(created.get(key) or known[key], key in created and key not in seen))
+        seen.add(key)  # a twin later in the same batch is a duplicate of the first
+    new_ids = [s.id for s in out if isinstance(s, Stored) and s.created]
+    if enqueue and new_ids:
+        jobs.enqueue(PROCESS_ACTOR, *new_ids, queue="inbound")
+    return out
+
+
+def _row(raw: bytes, via: ReceivedVia | str, envelope: dict[str, Any] | None) -> dict[str, Any]:
+    """Check one raw message and return the row that keeps it."""
+    header_len = check_limits(raw)
+    content_hash = hashlib.sha256(raw).hexdigest()
+    message_id = message_id_of(raw[:header_len])
+    return {"dedupe_key": dedupe_key(message_id, content_hash),
+            "message_id": message_id[:300], "content_hash": content_hash, "raw": raw,
+            "raw_path": "", "size": len(raw), "received_via": str(ReceivedVia(via)),
+            "received_at": utcnow(), "status": str(InboundStatus.STORED),
+            "details": {"envelope": envelope} if envelope else {}}
+
+
+def _insert():  # noqa: ANN202
+    """Return the INSERT … ON CONFLICT (dedupe_key) DO NOTHING of this database."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(InboundMessage.__table__).on_conflict_do_nothing(
+        index_elements=["dedupe_key"])
+
+
 def _insert_once(values: dict[str, Any]) -> int | None:
     """Insert a row unless its dedupe key exists; return the new id, or None on a duplicate."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(InboundMessage.__table__).values(values)
-                 .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                 .returning(InboundMessage.__table__.c.id))
-    return db.session.execute(statement).scalar()
+    table = InboundMessage.__table__
+    return db.session.execute(_insert().values(values).returning(table.c.id)).scalar()
 
 
-def _id_by_key(key: str) -> int:
-    """Return the id of the row holding a dedupe key."""
-    return db.session.scalar(select(InboundMessage.id).where(InboundMessage.dedupe_key == key))
+def _insert_many(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert rows whose dedupe keys are new; return {dedupe_key: id} of those inserted."""
+    if not rows:
+        return {}
+    table = InboundMessage.__table__
+    result = db.session.execute(_insert().returning(table.c.dedupe_key, table.c.id), rows)
+    return dict(result.all())
+
+
+def _ids_by_key(keys: list[str]) -> dict[str, int]:
+    """Return the ids of the rows holding some dedupe keys."""
+    if not keys:
+        return {}
+    return dict(db.session.execute(select(InboundMessage.dedupe_key, InboundMessage.id)
+                                   .where(InboundMessage.dedupe_key.in_(set(keys)))).all())
 
 
 def load_raw(message: InboundMessage) -> bytes:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from flask import current_app
 
-from campaigns.core.inbound.store import store_raw
+from campaigns.core.inbound.store import store_many
 from campaigns.db import db
 from campaigns.errors import InboundError
 from campaigns.models import ReceivedVia
 
-COMMIT_EVERY = 100
+BATCH = 100  # messages stored per INSERT and commit
 
 
 @dataclass
@@ -71,21 +71,28 @@ def _mbox(path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def import_path(path: Path) -> ImportReport:
-    """Store every message under a path, committing as it goes."""
+    """Store every message under a path, a batch (one INSERT, one commit) at a time."""
     if not path.exists():
         raise InboundError(f"{path} does not exist.")
     report = ImportReport()
-    for count, (label, raw) in enumerate(iter_messages(path), start=1):
-        try:
-            stored = store_raw(raw, ReceivedVia.FILE)
-        except InboundError as exc:
-            report.refused.append((label, exc.message))
-            continue
-        if stored.created:
-            report.stored.append(stored.id)
+    batch: list[tuple[str, bytes]] = []
+    for item in iter_messages(path):
+        batch.append(item)
+        if len(batch) == BATCH:
+            _store(batch, report)
+            batch = []
+    _store(batch, report)
+    return report
+
+
+def _store(batch: list[tuple[str, bytes]], report: ImportReport) -> None:
+    """Store one batch, note what happened to each message, and commit."""
+    outcomes = store_many([raw for _, raw in batch], ReceivedVia.FILE)
+    for (label, _), outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, InboundError):
+            report.refused.append((label, outcome.message))
+        elif outcome.created:
+            report.stored.append(outcome.id)
         else:
             report.duplicates += 1
-        if count % COMMIT_EVERY == 0:
-            db.session.commit()
     db.session.commit()
-    return report

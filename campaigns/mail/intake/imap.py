@@ -25,7 +25,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from sqlalchemy.exc import SQLAlchemyError
 
-from campaigns.core.inbound.store import store_raw
+from campaigns.core.inbound.store import store_many
 from campaigns.db import db, utcnow
 from campaigns.errors import ConfigurationError, InboundError
 from campaigns.models import MailboxCheckpoint, ReceivedVia
@@ -171,31 +171,23 @@ def _store_batch(client: IMAPClient, uids: list[int], checkpoint: MailboxCheckpo
     report.refused += [f"UID {u}: over {limit} bytes, left in the mailbox"
                        for u in uids if u not in wanted]
     bodies = client.fetch(wanted, ["BODY.PEEK[]"]) if wanted else {}
+    fetched = [u for u in wanted if bodies.get(u, {}).get(b"BODY[]") is not None]
+    report.refused += [f"UID {u}: vanished before it could be fetched"
+                       for u in wanted if u not in fetched]
+    outcomes = store_many([bodies[u][b"BODY[]"] for u in fetched], ReceivedVia.IMAP)
     taken = []
-    for uid in wanted:
-        raw = bodies.get(uid, {}).get(b"BODY[]")
-        if _store_one(uid, raw, report):
-            taken.append(uid)
+    for uid, outcome in zip(fetched, outcomes, strict=True):
+        if isinstance(outcome, InboundError):
+            report.refused.append(f"UID {uid}: {outcome.message}")
+            continue
+        taken.append(uid)
+        if outcome.created:
+            report.stored.append(outcome.id)
+        else:
+            report.duplicates += 1
     report.seen += len(uids)
     checkpoint.last_uid = max(checkpoint.last_uid, *uids)
     return taken
-
-
-def _store_one(uid: int, raw: bytes | None, report: PollReport) -> bool:
-    """Store one fetched message; tell whether it is now kept (new or already known)."""
-    if raw is None:
-        report.refused.append(f"UID {uid}: vanished before it could be fetched")
-        return False
-    try:
-        stored = store_raw(raw, ReceivedVia.IMAP)
-    except InboundError as exc:
-        report.refused.append(f"UID {uid}: {exc.message}")
-        return False
-    if stored.created:
-        report.stored.append(stored.id)
-    else:
-        report.duplicates += 1
-    return True
 
 
 def _move(client: IMAPClient, config: MailboxConfig, uids: list[int]) -> int:

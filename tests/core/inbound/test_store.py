@@ -116,3 +116,20 @@ def test_the_same_message_stored_at_once_by_eight_threads_makes_one_row(app):
     assert sum(r.created for r in results) == 1
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(InboundMessage.id))) == 1
+
+
+def test_a_batch_is_stored_with_twins_duplicates_and_refusals_told_apart(app_ctx, parked_jobs):
+    from campaigns.core.inbound.store import store_many
+
+    known = store_raw(raw_message("known", Message_ID="<known@x>"), "imap")
+    twin = raw_message("twin", Message_ID="<twin@x>")
+    outcomes = store_many([raw_message("new", Message_ID="<new@x>"), twin, b"",
+                           raw_message("again", Message_ID="<known@x>"), twin], "imap")
+    db.session.commit()
+    new, first_twin, refused, duplicate, second_twin = outcomes
+    assert new.created and first_twin.created
+    assert isinstance(refused, InboundError)
+    assert (duplicate.id, duplicate.created) == (known.id, False)
+    assert (second_twin.id, second_twin.created) == (first_twin.id, False)
+    assert len(_rows()) == 3
+    assert parked_jobs[-1] == ("inbound.process", (new.id, first_twin.id))
