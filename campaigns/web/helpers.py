@@ -30,7 +30,17 @@ def nav_active(prefix: str) -> str:
     return "active" if (request.blueprint or "") == prefix else ""
 
 
+def url_if(endpoint: str, **values: object) -> str | None:
+    """Return the URL of an endpoint, or None when no such page exists (yet)."""
+    from flask import current_app, url_for
+
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
+
+
 def register_template_helpers(app: Flask) -> None:
     """Make the helpers available in every template."""
     app.add_template_filter(timeago)
     app.add_template_global(nav_active)
+    app.add_template_global(url_if)
