@@ -66,3 +66,9 @@ def test_a_read_receipt_is_an_auto_reply(message):
     raw = message(Content_Type='multipart/report; report-type=disposition-notification; '
                   'boundary="R"', body="--R\r\nContent-Type: text/plain\r\n\r\nRead.\r\n--R--\r\n")
     assert understand(raw).kind is Kind.AUTO_REPLY
+
+
+def test_mail_from_a_no_reply_address_is_automatic(message):
+    raw = message(From="Acme Support <no-reply@acme.example>",
+                  body="Your message was received. We will reply within two days.")
+    assert understand(raw).kind is Kind.AUTO_REPLY
