@@ -96,10 +96,10 @@ class _Evidence:
         own = set()
         for name in ("From", "To", "Return-Path", "Sender", "Reply-To", "Delivered-To",
                      "X-Original-To", "Envelope-To"):
-            own.update(a for _, a in header_addresses(self.msg, name))
+            own.update(a.lower() for _, a in header_addresses(self.msg, name))
         for name in ("From", "Sender", "Return-Path", "Reply-To"):
             if self.original is not None:
-                own.update(a for _, a in header_addresses(self.original, name))
+                own.update(a.lower() for _, a in header_addresses(self.original, name))
         return own
 
 
@@ -135,7 +135,7 @@ def _complaint(ev: _Evidence) -> DeliveryReport | None:
     recipients = [address_of(v) for key in ("original-rcpt-to", "removal-recipient")
                   for v in fields.get(key, "").split(" ") if "@" in v]
     if not recipients and ev.original is not None:
-        recipients = [a for _, a in header_addresses(ev.original, "To")]
+        recipients = [a.lower() for _, a in header_addresses(ev.original, "To")]
     info = ComplaintInfo(feedback_type, tuple(dict.fromkeys(recipients)), _original_id(ev))
     kind = ReportKind.NOTICE if feedback_type in _NOT_COMPLAINTS else ReportKind.COMPLAINT
     return DeliveryReport(kind, complaint=info)
@@ -282,7 +282,7 @@ def _original_recipients(ev: _Evidence) -> list[str]:
     """Fall back on the To of the returned original (our messages have one recipient)."""
     if ev.original is None:
         return []
-    return [a for _, a in header_addresses(ev.original, "To")][:1]
+    return [a.lower() for _, a in header_addresses(ev.original, "To")][:1]
 
 
 def _original_id(ev: _Evidence) -> str:

@@ -59,12 +59,12 @@ class Understanding:
     text_body: str = ""
     html: str = ""  # sanitised, remote images blocked
     subject: str = ""
-    from_address: str = ""
+    from_address: str = ""  # lower-cased, for finding the subscriber
     from_name: str = ""
     message_id: str = ""
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
-    to: tuple[str, ...] = ()
+    to: tuple[str, ...] = ()  # recipient addresses keep their case: reply tokens may need it
     cc: tuple[str, ...] = ()
     delivered_to: tuple[str, ...] = ()
     original_to: tuple[str, ...] = ()
@@ -176,7 +176,7 @@ def _headers(msg: Message) -> dict:
     name, address = (header_addresses(msg, "From") or [("", "")])[0]
     return {
         "subject": safe_header(msg, "Subject"),
-        "from_address": address,
+        "from_address": address.lower(),
         "from_name": name or ("" if address else safe_header(msg, "From")),
         "message_id": _first_id(safe_header(msg, "Message-ID")),
         "in_reply_to": _first_id(safe_header(msg, "In-Reply-To")),
