@@ -56,9 +56,11 @@ def test_prose_that_starts_like_a_mobile_signature_is_kept():
     assert split_reply(text)[0] == text
 
 
-def test_an_answer_below_the_quote_is_the_new_text():
+def test_an_answer_below_the_quote_is_the_new_text_and_the_quote_is_history():
     text = "On Mon, Mar 3, 2025 at 9:00 AM Sam <sam@example.com> wrote:\n> Free?\n\nYes, I am."
-    assert split_reply(text)[0] == "Yes, I am."
+    assert split_reply(text) == ("Yes, I am.",
+                                 "On Mon, Mar 3, 2025 at 9:00 AM Sam <sam@example.com> wrote:\n"
+                                 "> Free?")
 
 
 def test_a_sign_off_after_the_quote_is_kept():
