@@ -81,7 +81,23 @@ _AUTO_NOTE = re.compile(
     r"al mio rientro|per urgenze|per questioni urgenti|durante la mia assenza|"
     r"no meu regresso|quando regressar|em caso de urgência|durante a minha ausência|"
     r"i brådskande ärenden|när jag är tillbaka|i akutte sager|i hastesaker|"
-    r"自動返信|自動応答|急ぎの|至急|紧急|自动回复|帰社後|戻り次第", )
+    r"(?:will|shall|'ll) (?:respond|reply|answer|get back to you)[^.!?\n]{0,60}when i "
+    r"(?:return|am back|get back)|"
+    r"自動返信|自動応答|急ぎの|至急|紧急|自动回复|帰社後|戻り次第")
+# A message that says it was written by a machine: nobody types this into a reply.
+_SELF_DECLARED = re.compile(
+    r"this is an automat(?:ic|ed) (?:reply|response|message|e-?mail|notification)|"
+    r"this (?:is an? )?(?:automatically generated|auto-?generated) (?:reply|response|message)|"
+    r"this (?:mail)?box is (?:not|no longer) (?:monitored|in use|read|checked)|"
+    r"(?:please )?do not reply to this (?:e-?mail|message|automated)|"
+    r"dies ist eine automatische (?:antwort|nachricht|e-?mail)|"
+    r"ceci est une? (?:réponse|message) automatique|"
+    r"(?:este es un mensaje|esta es una respuesta) automátic[ao]|"
+    r"dit is een automatisch (?:antwoord|bericht|gegenereerd)|"
+    r"to jest automatyczna (?:odpowiedź|wiadomość)|questa è una risposta automatica|"
+    r"esta é uma resposta automática|detta är ett automatiskt (?:svar|meddelande)|"
+    r"dette er et automatisk (?:svar|genereret)|このメールは自動|本邮件为系统自动")
+_WEAKER = ("weak:", "subject:word", "body:absence", "body:note")
 _REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|sv|antw|vs|r|ref|odp|res|ynt|wg|fw|fwd|tr)\s*:",
                            re.I)
 
@@ -99,22 +115,38 @@ def detect_auto_reply(msg: Message, new_text: str, sent_on: date | None) -> Auto
     """Return AutoReplyInfo when the message is an automatic reply, else None."""
     subject = safe_header(msg, "Subject")
     body = new_text[:6000].lower().replace("\u2019", "'")  # lower once: re.I is 3x slower
-    signals = header_signals(msg)
-    strong = [s for s in signals if not s.startswith("weak:")]
-    subject_prefix = bool(_SUBJECT_PREFIX.search(subject))
-    subject_word = subject_prefix or (not _REPLY_PREFIX.match(subject)
-                                      and bool(_SUBJECT_ANYWHERE.search(subject)))
-    absence = bool(_ABSENCE.search(body))
-    note = bool(_AUTO_NOTE.search(body))
-    decided = strong or subject_prefix or (subject_word and (absence or note or signals)) or (
-        absence and note) or (signals and (absence or note))
-    if not decided:
+    evidence = [*header_signals(msg), *subject_signals(subject), *body_signals(body)]
+    if not decides(evidence):
         return None
-    out_of_office = absence or subject_word
     when = return_date(body + "\n" + subject.lower(), sent_on)
-    evidence = [*signals, *(["subject"] if subject_word else []),
-                *(["body:absence"] if absence else []), *(["body:note"] if note else [])]
+    out_of_office = "body:absence" in evidence or any(e.startswith("subject") for e in evidence)
     return AutoReplyInfo(when, tuple(evidence), out_of_office)
+
+
+def decides(evidence: list[str]) -> bool:
+    """Tell whether the evidence is enough: one strong mark, or two weaker kinds agreeing."""
+    if any(not e.startswith(_WEAKER) for e in evidence):
+        return True  # a header, a subject prefix or a self-declared automatic message
+    return len({"weak" if e.startswith("weak:") else e for e in evidence}) >= 2
+
+
+def subject_signals(subject: str) -> list[str]:
+    """List the auto-reply evidence in a subject."""
+    if _SUBJECT_PREFIX.search(subject):
+        return ["subject:prefix"]
+    if not _REPLY_PREFIX.match(subject) and _SUBJECT_ANYWHERE.search(subject):
+        return ["subject:word"]
+    return []
+
+
+def body_signals(body: str) -> list[str]:
+    """List the auto-reply evidence in the (lowered) new text."""
+    found = ["body:automatic"] if _SELF_DECLARED.search(body) else []
+    if _ABSENCE.search(body):
+        found.append("body:absence")
+    if _AUTO_NOTE.search(body):
+        found.append("body:note")
+    return found
 
 
 def header_signals(msg: Message) -> list[str]:
