@@ -89,7 +89,6 @@ _SELF_DECLARED = re.compile(
     r"this is an automat(?:ic|ed) (?:reply|response|message|e-?mail|notification)|"
     r"this (?:is an? )?(?:automatically generated|auto-?generated) (?:reply|response|message)|"
     r"this (?:mail)?box is (?:not|no longer) (?:monitored|in use|read|checked)|"
-    r"(?:please )?do not reply to this (?:e-?mail|message|automated)|"
     r"dies ist eine automatische (?:antwort|nachricht|e-?mail)|"
     r"ceci est une? (?:réponse|message) automatique|"
     r"(?:este es un mensaje|esta es una respuesta) automátic[ao]|"
