@@ -31,7 +31,8 @@ _WROTE = re.compile(
     r"написал\(а\)|написала|написал|пише|написав|写道|書きました|napsal|napsala|yazdı|írta|"
     r"egy)\s*:?\s*(?:-{2,})?\s*$", re.I)
 _DATEISH = re.compile(r"\d{1,4}[:./-]\d{1,2}|\b\d{4}\b")
-_ADDRESSISH = re.compile(r"@|<|\bmailto:")
+# An address in angle brackets (or Outlook's [mailto:...]): prose rarely has one.
+_BRACKETED = re.compile(r"<\s*[^<>\s]*@[^<>\s]*\s*>|\[mailto:")
 _BANNER = re.compile(
     r"^\s*[-_=*]{2,}\s*(?:original message|forwarded message|message original|mensaje original|"
     r"ursprüngliche nachricht|original nachricht|weitergeleitete nachricht|oorspronkelijk "
@@ -153,7 +154,7 @@ def _is_wrote_line(window: str) -> bool:
         return False
     if _WROTE.search(window[-40:]):  # the verb and its colon or dashes end the header
         return True
-    return window.endswith(":") and bool(_ADDRESSISH.search(window)) and bool(
+    return window.endswith(":") and bool(_BRACKETED.search(window)) and bool(
         _DATEISH.search(window))
 
 

@@ -85,3 +85,8 @@ def test_delimiter_like_lines_inside_a_code_fence_are_kept():
 def test_prose_mentioning_dates_is_not_a_reply_header():
     text = "We met on 3 March 2025 at 10:00.\nThe notes are attached."
     assert split_reply(text)[0] == text
+
+
+def test_a_line_of_prose_with_an_address_a_date_and_a_colon_is_not_a_header():
+    text = "Dear Sam: reach me at alex@example.org from 3/4:\n\nSee you."
+    assert split_reply(text)[0] == text
