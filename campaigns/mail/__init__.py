@@ -1,1 +1,1 @@
-"""Outgoing mail: message building, rendering and the backends that deliver it."""
+"""Mail: message building, rendering, delivery backends and inbound understanding."""
