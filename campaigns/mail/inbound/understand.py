@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.message import Message
 from enum import StrEnum
@@ -116,8 +116,13 @@ def _understand_message(msg: Message, errors: list[str]) -> Understanding:
     headers = _guard(errors, "headers", {}, lambda: _headers(msg))
     body = _read_body(msg, errors)
     report, auto, kind = _classify(msg, body["new_text"], headers, errors)
+    bounce = report.bounce if report else None
+    if report is not None and report.kind is ReportKind.DELAYED:
+        # The server is still trying: soft, whatever the reason says.
+        bounce = replace(bounce, type="soft") if bounce else \
+            BounceInfo((), "soft", "", reason="delayed", action="delayed")
     return Understanding(
-        kind=kind, bounce=report.bounce if report else None,
+        kind=kind, bounce=bounce,
         complaint=report.complaint if report else None, auto_reply=auto,
         parse_errors=tuple(errors), **body, **headers,
     )
@@ -164,9 +169,13 @@ def _split(text: str, html_new: str) -> tuple[str, str]:
 
 
 def _kind(report: DeliveryReport | None, auto: AutoReplyInfo | None) -> Kind:
-    """Map a report or auto-reply verdict to the inbox kind."""
+    """Map a report or auto-reply verdict to the inbox kind.
+
+    A delay notice is a (soft) bounce: no person wrote it, so it stays out of the inbox,
+    and its BounceInfo says action "delayed" so filing records it without suppressing.
+    """
     if report is not None:
-        return {ReportKind.BOUNCE: Kind.BOUNCE,
+        return {ReportKind.BOUNCE: Kind.BOUNCE, ReportKind.DELAYED: Kind.BOUNCE,
                 ReportKind.COMPLAINT: Kind.COMPLAINT}.get(report.kind, Kind.UNKNOWN)
     return Kind.AUTO_REPLY if auto is not None else Kind.HUMAN
 

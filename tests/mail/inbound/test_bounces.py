@@ -35,10 +35,10 @@ def test_each_bounce_is_hard_or_soft_with_its_status(name):
     assert (bounce.type, bounce.status) == (EXPECTED[name]["type"], EXPECTED[name]["status"])
 
 
-def test_a_delay_report_keeps_its_details_but_is_not_a_bounce():
-    result = _understand("gmail-delay-not-a-bounce.eml")
-    assert result.kind is Kind.UNKNOWN
-    assert result.bounce.action == "delayed"
+def test_a_delay_report_is_a_soft_bounce_that_says_it_was_delayed():
+    result = _understand("gmail-delay-soft-bounce.eml")
+    assert result.kind is Kind.BOUNCE
+    assert (result.bounce.type, result.bounce.action) == ("soft", "delayed")
     assert result.bounce.recipients == ("slow@example.com",)
 
 
