@@ -25,9 +25,14 @@ def timeago(value: datetime | None, now: datetime | None = None) -> str:
     return value.strftime("%-d %b %Y")
 
 
-def nav_active(prefix: str) -> str:
+# Blueprints whose pages belong to another navigation section.
+_NAV_SECTION = {"results": "campaigns", "triage": "inbox"}
+
+
+def nav_active(section: str) -> str:
     """Return "active" when the current page is in this navigation section."""
-    return "active" if (request.blueprint or "") == prefix else ""
+    blueprint = request.blueprint or ""
+    return "active" if _NAV_SECTION.get(blueprint, blueprint) == section else ""
 
 
 def url_if(endpoint: str, **values: object) -> str | None:
