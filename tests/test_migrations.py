@@ -4,12 +4,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from campaigns.db import db
+from campaigns.db import db, include_in_migrations
 
 
 def test_migrations_match_the_models(app_ctx):
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True, "include_object": include_in_migrations})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

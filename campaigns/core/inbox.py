@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import Select, and_, false, func, literal_column, or_, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import contains_eager, selectinload
 
 from campaigns.db import db, utcnow
 from campaigns.models import (
@@ -40,7 +41,8 @@ class InboxFilter:
 def inbox_query(flt: InboxFilter) -> Select:
     """Return the SELECT for one page of the inbox, subscribers loaded with the rows."""
     query = (select(FollowUp).join(FollowUp.subscriber)
-             .options(contains_eager(FollowUp.subscriber)))
+             .options(contains_eager(FollowUp.subscriber), selectinload(FollowUp.campaign),
+                      selectinload(FollowUp.messages)))
     query = _filtered(query, flt)
     key = _sort_key(flt.sort)
     descending = flt.sort == "newest"
@@ -83,13 +85,69 @@ def _filtered(query: Select, flt: InboxFilter) -> Select:
 
 
 def _matches(text: str):  # noqa: ANN202 - a SQL condition
-    """Match the person (email, names, company) or any message text of the conversation."""
+    """Match the person (email, names, company) or any message text of the conversation.
+
+    Substring search uses the trigram indexes of migration 0005 (FTS5 on SQLite, pg_trgm
+    on PostgreSQL) when the text is rare. A common text is matched row by row along the
+    list's own order instead, which stops after a page because matches are dense; a text
+    shorter than a trigram is always matched row by row.
+    """
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    person = or_(*(column.ilike(pattern, escape="\\") for column in (
-        Subscriber.email, Subscriber.first_name, Subscriber.last_name, Subscriber.company)))
-    message = exists().where(FollowUpMessage.followup_id == FollowUp.id,
-                             FollowUpMessage.text.ilike(pattern, escape="\\"))
-    return or_(person, message)
+    person = _person_text().ilike(pattern, escape="\\")
+    # A correlated scalar subquery, not EXISTS: PostgreSQL would hash an EXISTS over every
+    # message, while this is checked per row and so stops with the page.
+    message = select(literal_column("1")).where(
+        FollowUpMessage.followup_id == FollowUp.id,
+        FollowUpMessage.text.ilike(pattern, escape="\\")).limit(1).scalar_subquery().is_not(None)
+    if len(text) < 3 or db.engine.dialect.name not in ("sqlite", "postgresql"):
+        return or_(person, message)
+    if db.engine.dialect.name == "sqlite":
+        people, messages = _sqlite_fts_hits(text)
+    else:
+        people = select(Subscriber.id).where(person)
+        messages = select(FollowUpMessage.id).where(
+            FollowUpMessage.text.ilike(pattern, escape="\\"))
+    conditions, found_ids = [], set()
+    if _more_than(people, DENSE_HITS):
+        conditions.append(person)
+    else:
+        found_ids.update(db.session.scalars(
+            select(FollowUp.id).where(FollowUp.subscriber_id.in_(people))))
+    if _more_than(messages, DENSE_HITS):
+        conditions.append(message)
+    else:
+        found_ids.update(db.session.scalars(
+            select(FollowUpMessage.followup_id).where(FollowUpMessage.id.in_(messages))))
+    if found_ids:
+        # Concrete ids let the database fetch the few matches by key instead of scanning.
+        conditions.append(FollowUp.id.in_(sorted(found_ids)))
+    return or_(*conditions) if conditions else false()
+
+
+DENSE_HITS = 2000  # more index hits than this: scanning in order finds a page sooner
+
+
+def _person_text():  # noqa: ANN202 - a SQL expression
+    """The searchable text of a person; PostgreSQL's trigram index covers this expression."""
+    space = literal_column("' '")
+    return (Subscriber.email.op("||")(space).op("||")(Subscriber.first_name).op("||")(space)
+            .op("||")(Subscriber.last_name).op("||")(space).op("||")(Subscriber.company))
+
+
+def _more_than(query: Select, limit: int) -> bool:
+    """Tell whether a query returns more than `limit` rows (reads at most limit + 1)."""
+    return (db.session.scalar(select(func.count()).select_from(
+        query.limit(limit + 1).subquery())) or 0) > limit
+
+
+def _sqlite_fts_hits(text: str) -> tuple[Select, Select]:
+    """Return the subscriber ids and message ids whose text contains `text` (FTS5 trigram)."""
+    phrase = '"' + text.replace('"', '""') + '"'
+    people = select(literal_column("rowid")).select_from(sql_text("subscribers_fts")).where(
+        sql_text("subscribers_fts MATCH :people_phrase").bindparams(people_phrase=phrase))
+    messages = select(literal_column("rowid")).select_from(sql_text("followup_messages_fts")).where(
+        sql_text("followup_messages_fts MATCH :message_phrase").bindparams(message_phrase=phrase))
+    return people, messages
 
 
 def inbox_page(flt: InboxFilter) -> tuple[list[FollowUp], tuple[datetime, int] | None]:

@@ -39,6 +39,7 @@ class FollowUp(db.Model):
     __table_args__ = (
         UniqueConstraint("subscriber_id", "campaign_id"),
         Index("ix_followups_status_last_message", "status", "last_message_at"),
+        Index("ix_followups_status_unread", "status", "unread"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
