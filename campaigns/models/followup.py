@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaigns.db import db, utcnow
 from campaigns.models.audience import Subscriber
 from campaigns.models.campaign import Campaign
+from campaigns.models.inbound import InboundMessage
 
 
 class FollowUpStatus(StrEnum):
@@ -102,6 +103,7 @@ class FollowUpMessage(db.Model):
     sent_at: Mapped[datetime | None]
 
     followup: Mapped[FollowUp] = relationship(back_populates="messages")
+    inbound_message: Mapped[InboundMessage | None] = relationship()
 
 
 class FollowUpNote(db.Model):

@@ -14,10 +14,10 @@ def flash_error(error: CampaignsError) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the UI blueprints and the template helpers they share."""
-    from campaigns.web import auth, campaigns, inbox, results, settings, subscribers
+    from campaigns.web import auth, campaigns, inbox, messages, results, settings, subscribers
     from campaigns.web.helpers import register_template_helpers
 
-    for module in (auth, inbox, campaigns, results, subscribers, settings):
+    for module in (auth, inbox, messages, campaigns, results, subscribers, settings):
         app.register_blueprint(module.bp)
     register_template_helpers(app)
     for code in _ERROR_TEXT:
