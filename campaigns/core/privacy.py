@@ -65,7 +65,8 @@ def _suppression(email: str) -> dict[str, Any] | None:
 
 
 def _deliveries(subscriber_id: int) -> list[dict[str, Any]]:
-    rows = db.session.execute(select(Delivery, Campaign.name).join(Campaign)
+    rows = db.session.execute(select(Delivery, Campaign.name).select_from(Delivery)
+                              .join(Campaign, Campaign.id == Delivery.campaign_id)
                               .where(Delivery.subscriber_id == subscriber_id)
                               .order_by(Delivery.created_at))
     return [{"campaign": name, "email": d.email, "state": d.state, "message_id": d.message_id,

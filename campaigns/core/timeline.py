@@ -59,7 +59,8 @@ def _consent(subscriber_id: int) -> list[Entry]:
 
 
 def _deliveries(subscriber_id: int) -> list[Entry]:
-    rows = db.session.execute(select(Delivery, Campaign.name).join(Campaign).where(
+    rows = db.session.execute(select(Delivery, Campaign.name).select_from(Delivery).join(
+        Campaign, Campaign.id == Delivery.campaign_id).where(
         Delivery.subscriber_id == subscriber_id)
         .order_by(Delivery.created_at.desc()).limit(PER_KIND))
     entries = []
@@ -80,7 +81,8 @@ def _inbound(subscriber_id: int) -> list[Entry]:
 
 
 def _conversations(subscriber_id: int) -> list[Entry]:
-    rows = db.session.execute(select(FollowUp, Campaign.name).outerjoin(Campaign).where(
+    rows = db.session.execute(select(FollowUp, Campaign.name).select_from(FollowUp).outerjoin(
+        Campaign, Campaign.id == FollowUp.campaign_id).where(
         FollowUp.subscriber_id == subscriber_id)
         .order_by(FollowUp.created_at.desc()).limit(PER_KIND))
     entries = []
@@ -96,11 +98,13 @@ def _conversations(subscriber_id: int) -> list[Entry]:
 
 def _conversation_messages(subscriber_id: int) -> list[Entry]:
     """Messages we sent in conversations and notes kept on them (replies come from inbound)."""
-    sent = db.session.scalars(select(FollowUpMessage).join(FollowUp).where(
+    sent = db.session.scalars(select(FollowUpMessage).join(
+        FollowUp, FollowUp.id == FollowUpMessage.followup_id).where(
         FollowUp.subscriber_id == subscriber_id,
         FollowUpMessage.direction == Direction.OUTBOUND)
         .order_by(FollowUpMessage.created_at.desc()).limit(PER_KIND))
-    notes = db.session.execute(select(FollowUpNote, User.name).join(FollowUp)
+    notes = db.session.execute(select(FollowUpNote, User.name).select_from(FollowUpNote)
+                               .join(FollowUp, FollowUp.id == FollowUpNote.followup_id)
                                .outerjoin(User, User.id == FollowUpNote.author_id)
                                .where(FollowUp.subscriber_id == subscriber_id)
                                .order_by(FollowUpNote.created_at.desc()).limit(PER_KIND))
@@ -111,7 +115,7 @@ def _conversation_messages(subscriber_id: int) -> list[Entry]:
 
 
 def _notes(subscriber_id: int) -> list[Entry]:
-    rows = db.session.execute(select(SubscriberNote, User.name)
+    rows = db.session.execute(select(SubscriberNote, User.name).select_from(SubscriberNote)
                               .outerjoin(User, User.id == SubscriberNote.author_id)
                               .where(SubscriberNote.subscriber_id == subscriber_id)
                               .order_by(SubscriberNote.created_at.desc()).limit(PER_KIND))

@@ -153,10 +153,10 @@ def _link_tags(people: list[Person], extra: Sequence[str], tag_ids: dict[str, in
               for p in people for t in [*extra, *p.tags] if t.strip()}
     if not wanted:
         return set()
-    have = set(db.session.execute(
+    have = {(row.subscriber_id, row.tag_id) for row in db.session.execute(
         select(subscriber_tags.c.subscriber_id, subscriber_tags.c.tag_id).where(
             in_values(subscriber_tags.c.subscriber_id, list({s for s, _ in wanted})),
-            in_values(subscriber_tags.c.tag_id, list({t for _, t in wanted})))).tuples())
+            in_values(subscriber_tags.c.tag_id, list({t for _, t in wanted}))))}
     new = wanted - have
     if new:
         insert_many(subscriber_tags, [{"subscriber_id": s, "tag_id": t} for s, t in new],
