@@ -20,3 +20,14 @@ def test_migrations_downgrade_to_nothing_and_back(app_ctx):
     assert db.inspect(db.engine).get_table_names() == ["alembic_version"]
     upgrade()
     assert "deliveries" in db.inspect(db.engine).get_table_names()
+
+
+def test_the_search_indexes_exist_after_migrating(app_ctx):
+    if db.engine.dialect.name == "sqlite":
+        names = set(db.session.scalars(db.text(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")))
+        assert {"followup_messages_fts", "subscribers_fts", "subscribers_fts_insert",
+                "subscribers_fts_update", "followup_messages_fts_insert"} <= names
+    else:
+        names = set(db.session.scalars(db.text("SELECT indexname FROM pg_indexes")))
+        assert {"ix_followup_messages_text_trgm", "ix_subscribers_search_trgm"} <= names

@@ -1,3 +1,3 @@
 """Import every module that declares actors or sweep tasks, so a worker knows them all."""
 
-from workers import followups, sweeps  # noqa: F401
+from workers import followups, subscribers, sweeps  # noqa: F401

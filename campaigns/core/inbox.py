@@ -87,7 +87,7 @@ def _filtered(query: Select, flt: InboxFilter) -> Select:
 def _matches(text: str):  # noqa: ANN202 - a SQL condition
     """Match the person (email, names, company) or any message text of the conversation.
 
-    Substring search uses the trigram indexes of migration 0005 (FTS5 on SQLite, pg_trgm
+    Substring search uses the trigram indexes of migration 0003 (FTS5 on SQLite, pg_trgm
     on PostgreSQL) when the text is rare. A common text is matched row by row along the
     list's own order instead, which stops after a page because matches are dense; a text
     shorter than a trigram is always matched row by row.

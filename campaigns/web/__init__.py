@@ -19,6 +19,9 @@ def init_app(app: Flask) -> None:
 
     for module in (auth, inbox, messages, campaigns, results, subscribers, settings):
         app.register_blueprint(module.bp)
+    from campaigns.web import consent  # public unsubscribe and signup pages (subscribers area)
+
+    app.register_blueprint(consent.bp)
     register_template_helpers(app)
     for code in _ERROR_TEXT:
         app.register_error_handler(code, render_error)

@@ -4,13 +4,13 @@ On SQLite: FTS5 tables with the trigram tokenizer, kept in step by triggers, so 
 substring search ("%text%") uses an index. On PostgreSQL: pg_trgm GIN indexes, which
 ILIKE '%text%' uses directly. Also a covering index for the unread count.
 
-Revision ID: 0005_inbox_search
-Revises: 0001
+Revision ID: 0003_inbox_search
+Revises: 0002_subscribers
 """
 from alembic import op
 
-revision = '0005_inbox_search'
-down_revision = '0001'
+revision = '0003_inbox_search'
+down_revision = '0002_subscribers'
 branch_labels = None
 depends_on = None
 
