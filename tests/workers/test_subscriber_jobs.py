@@ -24,17 +24,17 @@ def app_settings():
     return {"IMPORT_INLINE_ROWS": 1, "IMPORT_CHUNK_ROWS": 2}
 
 
-def queued_import(text):
+def queued_import(text, before_commit=lambda imp: None):
     imp = imports.create_import(text.encode(), "people.csv")
     assert imports.start_import(imp) is True
+    before_commit(imp)
     db.session.commit()
     return imp.id
 
 
 def test_a_queued_import_runs_once_even_if_its_message_comes_twice(app_ctx, worker):
-    import_id = queued_import("email\na@example.com\nb@example.com\nc@example.com\n")
-    jobs.enqueue("subscribers.import", import_id)
-    db.session.commit()
+    import_id = queued_import("email\na@example.com\nb@example.com\nc@example.com\n",
+                              lambda imp: jobs.enqueue("subscribers.import", imp.id))
     worker.drain()
     db.session.expire_all()
     imp = db.session.get(SubscriberImport, import_id)
@@ -42,13 +42,33 @@ def test_a_queued_import_runs_once_even_if_its_message_comes_twice(app_ctx, work
 
 
 def test_an_import_whose_file_vanished_is_marked_failed_with_the_reason(app_ctx, worker):
-    import_id = queued_import("email\na@example.com\nb@example.com\n")
-    Path(db.session.get(SubscriberImport, import_id).path).unlink()
+    import_id = queued_import("email\na@example.com\nb@example.com\n",
+                              lambda imp: Path(imp.path).unlink())
     worker.drain()
     db.session.expire_all()
     imp = db.session.get(SubscriberImport, import_id)
     assert imp.status == ImportStatus.FAILED
     assert "no longer kept" in imp.error
+
+
+def test_an_import_nobody_works_on_is_queued_again_by_the_sweep(app_ctx, worker):
+    from campaigns.core import leases
+
+    imp = imports.create_import(b"email\na@example.com\nb@example.com\n", "people.csv")
+    imp.status = ImportStatus.RUNNING  # queued, but its message was lost
+    imp.created_at = utcnow() - timedelta(minutes=10)
+    import_id = imp.id
+    leases.acquire(f"subscribers.import:{import_id}", "a dead worker", timedelta(minutes=5))
+    db.session.commit()
+    subscriber_jobs.resume_stale_imports()  # the lease still holds: nothing to do
+    worker.drain()
+    assert db.session.get(SubscriberImport, import_id).status == ImportStatus.RUNNING
+    leases.renew(f"subscribers.import:{import_id}", "a dead worker", timedelta(minutes=-1))
+    db.session.commit()
+    subscriber_jobs.resume_stale_imports()
+    worker.drain()
+    db.session.expire_all()
+    assert db.session.get(SubscriberImport, import_id).report["created"] == 2
 
 
 def test_an_import_is_marked_failed_when_its_retries_are_spent(app_ctx):
@@ -82,3 +102,16 @@ def test_uploaded_files_are_deleted_a_day_after_their_import(app_ctx):
     assert not old_path.exists()
     assert Path(db.session.get(SubscriberImport, new_id).path).exists()
     assert db.session.scalar(select(func.count()).where(SubscriberImport.path == "")) == 1
+
+
+def test_a_day_old_upload_that_no_import_points_at_is_deleted(app_ctx):
+    import os
+
+    orphan = imports.import_folder() / "abandoned.csv"
+    orphan.write_text("email\n")
+    fresh = imports.import_folder() / "just-now.csv"
+    fresh.write_text("email\n")
+    two_days_ago = (utcnow() - timedelta(days=2)).timestamp()
+    os.utime(orphan, (two_days_ago, two_days_ago))
+    subscriber_jobs.remove_old_import_files()
+    assert not orphan.exists() and fresh.exists()
