@@ -171,8 +171,9 @@ def _link_count(ids: list[int], tag_ids: Iterable[int]) -> int:
 
 def _expire(ids: list[int]) -> None:
     """Forget loaded tag lists of these subscribers (they were changed in SQL)."""
-    for subscriber in db.session.identity_map.values():
-        if isinstance(subscriber, Subscriber) and subscriber.id in ids:
+    wanted = set(ids)
+    for subscriber in list(db.session.identity_map.values()):
+        if isinstance(subscriber, Subscriber) and subscriber.id in wanted:
             db.session.expire(subscriber, ["tags"])
 
 
