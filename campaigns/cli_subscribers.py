@@ -31,11 +31,12 @@ def import_command(file: Path, tags: tuple[str, ...], maps: tuple[str, ...],
     """Import a CSV or vCard file (LinkedIn, Google, Outlook exports work as they are)."""
     from campaigns.core import imports
     from campaigns.core.imports.mapping import parse_map_options
+    from campaigns.models import ImportStatus
 
     try:
         imp = imports.create_import(file.read_bytes(), file.name, tags=tags,
                                     overrides=parse_map_options(maps))
-        imp.status = imports.ImportStatus.RUNNING
+        imp.status = ImportStatus.RUNNING  # run here, with a progress bar, not in a worker
         db.session.commit()
         with click.progressbar(length=imp.total_rows, label="Importing", file=sys.stderr,
                                show_pos=True) as bar:

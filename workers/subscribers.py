@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ import dramatiq
 from flask import current_app
 from sqlalchemy import select
 
-from campaigns.core import imports, signup
+from campaigns import jobs
+from campaigns.core import imports, leases, signup
 from campaigns.core.subscribers import delete_subscribers
 from campaigns.db import db, utcnow
 from campaigns.errors import CampaignsError, PermanentMailError
@@ -22,20 +24,44 @@ from workers.sweeps import sweep
 
 log = logging.getLogger(__name__)
 KEEP_IMPORT_FILES = timedelta(days=1)
+IMPORT_LEASE = timedelta(minutes=5)  # far longer than a chunk takes; renewed after each
 
 
 @dramatiq.actor(actor_name="subscribers.import", queue_name="default", max_retries=3,
                 time_limit=60 * 60 * 1000, on_retry_exhausted="subscribers.import_failed")
 def run_import(import_id: int) -> None:
-    """Run a queued import chunk by chunk, committing each (a retry resumes after the last)."""
+    """Run a queued import chunk by chunk, committing each (a retry resumes after the last).
+
+    A lease, renewed after every chunk, makes a redelivered or duplicate message return at
+    once while another worker is on it; the sweep resumes an import whose lease ran out.
+    """
     imp = db.session.get(SubscriberImport, import_id)
-    if imp is None or imp.status != ImportStatus.RUNNING:
-        return  # done already, or gone
+    holder = uuid.uuid4().hex
+    if imp is None or imp.status != ImportStatus.RUNNING or not _claim(import_id, holder):
+        return  # done already, gone, or another worker is on it
     try:
-        imports.run_import(imp, on_chunk=lambda _: db.session.commit())
+        imports.run_import(imp, on_chunk=lambda _: _chunk_done(import_id, holder))
     except CampaignsError as exc:  # the file itself is the problem: retrying cannot help
         db.session.rollback()
         imports.mark_failed(db.session.get(SubscriberImport, import_id), exc.message)
+    db.session.commit()
+
+
+def _lease(import_id: int) -> str:
+    return f"subscribers.import:{import_id}"
+
+
+def _claim(import_id: int, holder: str) -> bool:
+    """Take the import's lease (committed, so other workers see it)."""
+    taken = leases.acquire(_lease(import_id), holder, IMPORT_LEASE)
+    db.session.commit()
+    return taken
+
+
+def _chunk_done(import_id: int, holder: str) -> None:
+    """Commit a chunk with the progress it made, and keep the lease."""
+    if not leases.renew(_lease(import_id), holder, IMPORT_LEASE):
+        raise RuntimeError(f"lost the lease of import {import_id}")  # rolls the chunk back
     db.session.commit()
 
 
@@ -65,6 +91,17 @@ def send_confirmation(subscriber_id: int, tag: str = "") -> None:
 
 
 @sweep
+def resume_stale_imports() -> None:
+    """Queue again a running import nobody works on (its worker died, its message was lost)."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["SWEEP_STALE_AFTER"])
+    for import_id in db.session.scalars(select(SubscriberImport.id).where(
+            SubscriberImport.status == ImportStatus.RUNNING,
+            SubscriberImport.created_at < cutoff)):
+        if not leases.is_held(_lease(import_id)):
+            jobs.publish_now(imports.ACTOR, import_id, queue="default")
+
+
+@sweep
 def remove_unconfirmed_signups() -> None:
     """Delete people who signed up and never confirmed within SIGNUP_CONFIRM_DAYS."""
     ids = signup.unconfirmed_before(current_app.config["SIGNUP_CONFIRM_DAYS"])
@@ -84,3 +121,14 @@ def remove_old_import_files() -> None:
         Path(imp.path).unlink(missing_ok=True)
         imp.path = ""
     db.session.commit()
+    _remove_orphaned_uploads(cutoff)
+
+
+def _remove_orphaned_uploads(cutoff: datetime) -> None:
+    """Delete day-old files no import points at (their transaction never committed)."""
+    kept = set(db.session.scalars(select(SubscriberImport.path)
+                                  .where(SubscriberImport.path != "")))
+    for path in imports.import_folder().iterdir():
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+        if str(path) not in kept and modified < cutoff:
+            path.unlink(missing_ok=True)

@@ -15,7 +15,15 @@ from campaigns.core.imports.mapping import parse_map_options
 from campaigns.core.subscriber_list import ListFilter
 from campaigns.db import db
 from campaigns.errors import Conflict, NotFound, ValidationError
-from campaigns.models import ConsentSource, ConsentStatus, Segment, Subscriber, SubscriberImport
+from campaigns.models import (
+    ConsentSource,
+    ConsentStatus,
+    Segment,
+    Subscriber,
+    SubscriberImport,
+    Suppression,
+    SuppressionReason,
+)
 
 SUBSCRIBER_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "email": {"type": "string"},
@@ -194,7 +202,8 @@ def export_subscriber(subscriber_id: int):
                   "form data with the file in the field `file`)"},
             content_type="text/csv", response=REPORT_SCHEMA, query={
                 "tag": "tag everyone in the file (repeatable)",
-                "map": "COLUMN=FIELD, e.g. `Mail=email` or `Role=fields.role` (repeatable)"})
+                "map": "COLUMN=FIELD, e.g. `Mail=email` or `Role=fields.role` (repeatable)",
+                "filename": "the name shown in the import history (raw bodies have none)"})
 def import_subscribers():
     """Import a CSV or vCard file; small files answer with the report, long ones with 202."""
     data, filename = _uploaded()
@@ -274,5 +283,52 @@ def get_segment(segment_id: int):
 def delete_segment(segment_id: int):
     """Delete a segment."""
     segments.delete_segment(segments.get_segment(segment_id))
+    db.session.commit()
+    return "", 204
+
+
+SUPPRESSION_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "email": {"type": ["string", "null"],
+                                         "description": "null once the person was erased"},
+    "reason": {"type": "string", "enum": [r.value for r in SuppressionReason]},
+    "detail": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}}}
+
+
+def suppression_json(entry: Suppression) -> dict[str, Any]:
+    """Return the API's view of a suppression list entry."""
+    return {"id": entry.id, "email": entry.email, "reason": str(entry.reason),
+            "detail": entry.detail, "created_at": entry.created_at.isoformat()}
+
+
+@bp.get("/suppressions")
+@documented(response={"type": "array", "items": SUPPRESSION_SCHEMA}, query={
+    "q": "part of an address", "before": "the id of the last entry of the previous page"})
+def list_suppressions():
+    """List the suppression list, newest first, 500 at a time."""
+    rows = consent.suppressions_page(request.args.get("q", ""),
+                                     request.args.get("before", type=int), 500)
+    return jsonify([suppression_json(e) for e in rows])
+
+
+@bp.post("/suppressions")
+@documented(body={"type": "object", "properties": {"email": {"type": "string"},
+                                                     "detail": {"type": "string"}}},
+            response=SUPPRESSION_SCHEMA, status=201)
+def create_suppression():
+    """Suppress an address by hand (idempotent: an existing entry keeps its reason)."""
+    data = _body()
+    entry = consent.suppress_address(str(data.get("email") or ""), str(data.get("detail") or ""))
+    db.session.commit()
+    return jsonify(suppression_json(entry)), 201
+
+
+@bp.delete("/suppressions/<int:suppression_id>")
+@documented(response={"type": "object", "description": "empty"}, status=204)
+def delete_suppression(suppression_id: int):
+    """Lift a manual suppression (other reasons only the person can lift: 409)."""
+    entry = db.session.get(Suppression, suppression_id)
+    if entry is None:
+        raise NotFound("No such suppression.")
+    consent.lift_suppression(entry)
     db.session.commit()
     return "", 204

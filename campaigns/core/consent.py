@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from campaigns.core.subscribers import normalise_address
 from campaigns.core.suppression import suppress
 from campaigns.core.unsubscribe_tokens import read_token
 from campaigns.db import db
@@ -84,6 +85,33 @@ def suppression_of(email: str) -> Suppression | None:
 def suppress_manually(subscriber: Subscriber, detail: str = "") -> Suppression:
     """Put a person on the suppression list by hand (a user's decision; a user can lift it)."""
     return suppress(subscriber.email, SuppressionReason.MANUAL, detail or "Suppressed by a user")
+
+
+def suppress_address(email: str, detail: str = "") -> Suppression:
+    """Put any address on the suppression list by hand, listed or not."""
+    return suppress(normalise_address(email), SuppressionReason.MANUAL,
+                    detail or "Suppressed by a user")
+
+
+def suppressions_page(query: str = "", before_id: int | None = None,
+                      limit: int = 100) -> list[Suppression]:
+    """Return suppression entries, newest first, optionally matching part of an address."""
+    statement = select(Suppression).order_by(Suppression.id.desc()).limit(limit)
+    if query.strip():
+        statement = statement.where(Suppression.email.ilike(f"%{query.strip()}%"))
+    if before_id:
+        statement = statement.where(Suppression.id < before_id)
+    return list(db.session.scalars(statement))
+
+
+def lift_suppression(entry: Suppression) -> None:
+    """Remove a manual suppression; any other reason stays (Conflict)."""
+    if entry.reason != SuppressionReason.MANUAL:
+        raise Conflict("Only a manual suppression can be lifted. This address is suppressed "
+                       "because of the person or their mailbox; only they can come back, "
+                       "through the signup form.")
+    db.session.delete(entry)
+    db.session.flush()
 
 
 def lift_manual_suppression(subscriber: Subscriber) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from campaigns import jobs
 from campaigns.core.consent import record_consent, suppression_of
+from campaigns.core.imports.plan import NAME_MAX, single_line
 from campaigns.core.subscribers import add_tags, find_by_email, normalise_address
 from campaigns.db import db, utcnow
 from campaigns.errors import ValidationError
@@ -95,8 +96,6 @@ def request_signup(email: str, *, first_name: str = "", last_name: str = "",
 
 def _pending_subscriber(address: str, first_name: str, last_name: str) -> Subscriber:
     """Add someone who signed up and has not confirmed yet (never sent campaigns)."""
-    from campaigns.core.imports.plan import NAME_MAX, single_line
-
     subscriber = Subscriber(email=address, first_name=single_line(first_name)[:NAME_MAX],
                             last_name=single_line(last_name)[:NAME_MAX], fields={},
                             consent_status=ConsentStatus.PENDING,

@@ -62,8 +62,12 @@ class ListFilter:
 def _matches_word(word: str) -> ColumnElement[bool]:
     """One search word matches the address, a name or the company (any case)."""
     pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return or_(*(column.ilike(pattern, escape="\\") for column in (
-        Subscriber.email, Subscriber.first_name, Subscriber.last_name, Subscriber.company)))
+    # SQLite's LIKE ignores ASCII case already; ILIKE there wraps both sides in lower(),
+    # which made a search of 100k people three times slower.
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    return or_(*((column.like if sqlite else column.ilike)(pattern, escape="\\")
+                 for column in (Subscriber.email, Subscriber.first_name, Subscriber.last_name,
+                                Subscriber.company)))
 
 
 def filtered(list_filter: ListFilter) -> Select:

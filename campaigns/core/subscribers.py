@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError
 from sqlalchemy import delete, func, select
 
 from campaigns.core.bulk import ignore_conflicts, insert_many
+from campaigns.core.imports.mapping import field_key
 from campaigns.core.imports.plan import NAME_MAX, normalise_email, single_line, split_tags
 from campaigns.core.imports.upsert import ensure_tags
 from campaigns.core.suppression import is_suppressed
@@ -115,8 +116,6 @@ def _clean_names(names: dict[str, Any]) -> dict[str, str]:
 
 def clean_fields(fields: dict[str, Any]) -> dict[str, str]:
     """Return custom fields with valid keys and string values (empty values dropped)."""
-    from campaigns.core.imports.mapping import field_key
-
     cleaned = {}
     for key, value in fields.items():
         slug = field_key(str(key))[:FIELD_KEY_MAX]
@@ -172,8 +171,9 @@ def _link_count(ids: list[int], tag_ids: Iterable[int]) -> int:
 
 def _expire(ids: list[int]) -> None:
     """Forget loaded tag lists of these subscribers (they were changed in SQL)."""
-    for subscriber in db.session.identity_map.values():
-        if isinstance(subscriber, Subscriber) and subscriber.id in ids:
+    wanted = set(ids)
+    for subscriber in list(db.session.identity_map.values()):
+        if isinstance(subscriber, Subscriber) and subscriber.id in wanted:
             db.session.expire(subscriber, ["tags"])
 
 

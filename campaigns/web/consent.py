@@ -66,7 +66,7 @@ def signup():
     form_value = request.values.get("form", "")
     if request.method == "GET":
         return render_template("consent/signup.html", form_value=form_value, error="",
-                               values={})
+                               values={}, list_name=current_app.config["SIGNUP_FROM_NAME"])
     if request.form.get("website"):  # the honeypot only bots fill in
         return render_template("consent/signup_sent.html")
     try:
@@ -77,7 +77,8 @@ def signup():
     except ValidationError:
         return render_template("consent/signup.html", form_value=form_value,
                                error="That does not look like an email address.",
-                               values=request.form), 422
+                               values=request.form,
+                               list_name=current_app.config["SIGNUP_FROM_NAME"]), 422
     db.session.commit()
     return render_template("consent/signup_sent.html")
 

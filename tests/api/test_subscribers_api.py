@@ -127,4 +127,21 @@ def test_the_openapi_document_describes_the_import_endpoint(api):
     spec = api.get("/api/v1/openapi.json").json
     operation = spec["paths"]["/api/v1/subscribers/import"]["post"]
     assert "text/csv" in operation["requestBody"]["content"]
-    assert {p["name"] for p in operation["parameters"]} == {"tag", "map"}
+    assert {p["name"] for p in operation["parameters"]} == {"tag", "map", "filename"}
+
+
+def test_the_suppression_list_through_the_api(api):
+    created = api.post("/api/v1/suppressions", json={"email": "No@Example.com",
+                                                      "detail": "asked by phone"})
+    assert created.status_code == 201
+    assert (created.json["email"], created.json["reason"]) == ("no@example.com", "manual")
+    refused = api.post("/api/v1/subscribers", json={"email": "no@example.com"})
+    assert refused.status_code == 409
+    assert [e["email"] for e in api.get("/api/v1/suppressions?q=example").json] == [
+        "no@example.com"]
+    assert api.delete(f"/api/v1/suppressions/{created.json['id']}").status_code == 204
+    assert api.post("/api/v1/subscribers", json={"email": "no@example.com"}).status_code == 201
+    ann = api.post("/api/v1/subscribers", json={"email": "ann@example.com"}).json
+    api.patch(f"/api/v1/subscribers/{ann['id']}", json={"consent_status": "unsubscribed"})
+    entry = api.get("/api/v1/suppressions").json[0]
+    assert api.delete(f"/api/v1/suppressions/{entry['id']}").status_code == 409

@@ -1,20 +1,31 @@
 """Address validation and cell cleaning: the fast path gives email-validator's answer."""
 
+import random
+
 import pytest
 from email_validator import EmailNotValidError, validate_email
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from campaigns.core.imports.mapping import auto_mapping, field_key, parse_map_options
 from campaigns.core.imports.plan import normalise_email, single_line, split_tags
 from campaigns.errors import ValidationError
 
-ATEXT = "abcXYZ019!#$%&'*+/=?^_`{|}~-."
-local_parts = st.text(alphabet=ATEXT + "é\"@ ", min_size=0, max_size=70)
-domains = st.sampled_from(["example.com", "EXAMPLE.org", "sub.example.co.uk", "localhost",
-                           "example", "exa_mple.com", "-bad.com", "xn--bcher-kva.example",
-                           "bücher.example", "a..b.com", "123.456", "x.test", "mail.invalid",
-                           "a" * 64 + ".com", ("label." * 50) + "com"])
+LOCAL_ALPHABET = "abcXYZ019!#$%&'*+/=?^_`{|}~-.é\"@ "
+DOMAINS = ["example.com", "EXAMPLE.org", "sub.example.co.uk", "localhost", "example",
+           "exa_mple.com", "-bad.com", "xn--bcher-kva.example", "bücher.example", "a..b.com",
+           "123.456", "x.test", "mail.invalid", "a" * 64 + ".com", ("label." * 50) + "com"]
+
+
+def generated_addresses(count=3000, seed=20250101):
+    """Addresses from a fixed seed: plain, dotted, quoted, too long, odd domains...
+
+    A private Random, not Hypothesis: worker threads of other tests touch the global one.
+    """
+    rng = random.Random(seed)
+    for _ in range(count):
+        alphabet = LOCAL_ALPHABET if rng.random() < 0.5 else "abcXYZ019.+-_"
+        local = "".join(rng.choice(alphabet) for _ in range(rng.choice(
+            [0, 1, 3, 8, 20, 63, 64, 65, 70])))
+        yield f"{local}@{rng.choice(DOMAINS)}"
 
 
 def ours(address):
@@ -32,11 +43,9 @@ def reference(address):
         return None
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
-@given(local=local_parts, domain=domains)
-def test_the_fast_path_accepts_and_normalises_exactly_what_email_validator_does(local, domain):
-    address = f"{local}@{domain}"
-    assert ours(address) == reference(address)
+def test_the_fast_path_accepts_and_normalises_exactly_what_email_validator_does():
+    disagreements = [a for a in generated_addresses() if ours(a) != reference(a)]
+    assert disagreements == []
 
 
 @pytest.mark.parametrize("address", ["Ada Lovelace <ada@example.com>", "ADA@EXAMPLE.COM",

@@ -168,3 +168,12 @@ def test_signups_are_rate_limited_per_client(app, public, worker):
              for i in range(3)]
     worker.drain()
     assert codes == [200, 200, 429]
+
+
+def test_public_pages_have_their_stylesheet_and_set_no_cookie(public):
+    page = public.get("/signup")
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    assert "<script" not in page.get_data(as_text=True)
+    styles = public.get("/static/app.css")
+    styles.close()
+    assert styles.status_code == 200  # no login needed for styles

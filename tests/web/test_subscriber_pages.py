@@ -274,3 +274,17 @@ def test_the_signup_form_page_gives_a_snippet_posting_to_the_public_url(logged_i
     page = logged_in.get("/subscribers/signup-form?tag=webinar").get_data(as_text=True)
     assert "action=&#34;http://campaigns.test/signup&#34;" in page  # escaped in the textarea
     assert "tagged “webinar”" in page
+
+
+def test_the_suppression_list_page_adds_searches_and_lifts_manual_entries(app, logged_in):
+    post_form(logged_in, "/subscribers/suppressions", {"email": "Spam@Example.com",
+                                                       "detail": "asked never to be mailed"},
+              page="/subscribers/suppressions")
+    page = logged_in.get("/subscribers/suppressions?q=spam").get_data(as_text=True)
+    assert "spam@example.com" in page and "asked never to be mailed" in page
+    with app.app_context():
+        entry_id = db.session.scalar(select(Suppression.id))
+    post_form(logged_in, f"/subscribers/suppressions/{entry_id}/lift",
+              page="/subscribers/suppressions")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Suppression.id))) == 0

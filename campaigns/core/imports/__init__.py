@@ -33,7 +33,7 @@ from campaigns.errors import Conflict, ValidationError
 from campaigns.models import ImportStatus, SubscriberImport
 
 __all__ = ["create_import", "import_folder", "mark_failed", "preview", "public_report",
-           "report_rows", "run_import", "set_mapping", "start_import", "table_of", "ImportStatus"]
+           "report_rows", "run_import", "set_mapping", "start_import", "table_of"]
 ACTOR = "subscribers.import"
 PUBLIC_KEYS = ("created", "updated", "unchanged", "skipped", "merged", "total_rows", "errors",
                "duplicates")

@@ -16,6 +16,7 @@ from campaigns.web.subscribers import (  # noqa: E402, F401 - register their rou
     person,
     segments,
     signup_form,
+    suppressions,
 )
 
 

@@ -94,7 +94,7 @@ def _columns_from_form(imp: SubscriberImport) -> list[str]:
     return columns
 
 
-def _mapping_page(imp: SubscriberImport, status: int = 200):  # noqa: ANN202
+def _mapping_page(imp: SubscriberImport):  # noqa: ANN202
     """Render the mapping step with samples and a preview."""
     try:
         rows = imports.preview(imp, 5)
@@ -110,8 +110,7 @@ def _mapping_page(imp: SubscriberImport, status: int = 200):  # noqa: ANN202
                            columns=imp.options["columns"], describe=describe,
                            targets=CORE_TARGETS, delimiter_name=_DELIMITER_NAMES.get(
                                imp.options.get("delimiter", ""), ""),
-                           source=SOURCE_LABELS.get(imp.options.get("source", ""), "a file")), \
-        status
+                           source=SOURCE_LABELS.get(imp.options.get("source", ""), "a file"))
 
 
 @bp.route("/imports/<int:import_id>/run", methods=["POST"])

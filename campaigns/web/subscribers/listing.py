@@ -92,6 +92,8 @@ def new():
 def bulk():
     """Tag, untag, export or delete the selected people (or everyone matching the filter)."""
     action = request.form.get("action", "")
+    if action == "export" and request.form.get("scope") == "all":
+        return _csv_response(list_filter_from(request.form).conditions(), "subscribers")
     ids = _selected_ids()
     if not ids:
         flash("Select people first (or tick “all matching”).", "error")
