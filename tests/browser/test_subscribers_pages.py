@@ -1,46 +1,24 @@
 """The subscriber pages in Chromium: htmx live counts and previews, select-all, no CSP errors."""
 
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from campaigns.core import subscribers
 from campaigns.db import db
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD
-from tests.support.smtp import free_port
 
-pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 FILES = Path(__file__).parent.parent / "files" / "imports"
 
 
 @pytest.fixture
-def live_url(app, owner):
+def live_url(app, owner, live_server):
     with app.app_context():
         for email, tags in [("ann@example.com", ["vip"]), ("bob@example.com", []),
                             ("cat@example.com", ["vip"])]:
             subscribers.create_subscriber(email, tags=tags)
         db.session.commit()
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield chromium
-        chromium.close()
+    return live_server
 
 
 @pytest.fixture
