@@ -122,6 +122,9 @@ def init_app(app: Flask) -> None:
     """Add the project's commands to the app's CLI (``flask --app campaigns`` sees them too)."""
     for command in (users_group, run_command, worker_command, shell_command, routes_command):
         app.cli.add_command(command)
+    from campaigns.cli_subscribers import subscribers_group  # subscribers area
+
+    app.cli.add_command(subscribers_group)
     from campaigns.mail.intake.commands import inbound_group
 
     app.cli.add_command(inbound_group)

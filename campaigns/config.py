@@ -70,6 +70,19 @@ DEFAULTS: dict[str, Any] = {
     "SOFT_BOUNCE_LIMIT": 3,
     # Log level for the app and workers.
     "LOG_LEVEL": "INFO",
+    # --- Subscribers (issue 3) ---
+    # Imports of up to this many rows run within the request; bigger ones in a worker.
+    "IMPORT_INLINE_ROWS": 2000,
+    # Rows written per batch (one INSERT ... ON CONFLICT each; a worker commits after each).
+    "IMPORT_CHUNK_ROWS": 2000,
+    # From address of signup confirmation emails; empty = noreply@<SENDER_DOMAIN or BASE_URL host>.
+    "SIGNUP_FROM_EMAIL": "",
+    # Display name on signup confirmation emails.
+    "SIGNUP_FROM_NAME": "",
+    # Signup form submissions allowed per client, e.g. "5 per minute;30 per hour".
+    "SIGNUP_RATE_LIMIT": "5 per minute;30 per hour",
+    # Days a signup confirmation link stays valid; unconfirmed signups are removed after this.
+    "SIGNUP_CONFIRM_DAYS": 7,
 }
 
 _ENV_PREFIX = "CAMPAIGNS_"

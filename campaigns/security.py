@@ -43,8 +43,8 @@ def public(view: F) -> F:
 
 def _require_login() -> Response | None:
     """Send anonymous visitors of any non-public page to login (or first-run set-up)."""
-    if request.endpoint is None or request.blueprint == "api":
-        return None  # 404s stay 404s; the API checks its own bearer tokens
+    if request.endpoint in (None, "static") or request.blueprint == "api":
+        return None  # 404s stay 404s; assets are public; the API checks its own bearer tokens
     view = current_app_view()
     if view is None or getattr(view, "_public", False) or current_user.is_authenticated:
         return None

@@ -78,6 +78,16 @@ def _drop_everything() -> None:
     db.engine.dispose()
 
 
+def _quiet_worker() -> None:
+    """Drop queued jobs and wait for running ones, so none outlives its test's database."""
+    from workers import inprocess
+
+    running = inprocess._running
+    if running is not None:
+        running.broker.flush_all()
+        running.worker.join()
+
+
 def _truncate_all() -> None:
     """Remove every row between PostgreSQL tests (much faster than re-migrating)."""
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
@@ -103,6 +113,7 @@ def app(migrated_database: str, tmp_path: Path, app_settings: dict) -> Iterator[
     application = create_app(_settings(instance, url, **app_settings))
     MemoryBackend.clear()
     yield application
+    _quiet_worker()
     with application.app_context():
         db.session.remove()
         if not url.startswith("sqlite"):

@@ -28,3 +28,17 @@ def acquire(name: str, holder: str, ttl: timedelta) -> bool:
     except IntegrityError:
         return False  # another process created it first
     return True
+
+
+def renew(name: str, holder: str, ttl: timedelta) -> bool:
+    """Extend a lease this holder has; tell whether it still had it."""
+    return db.session.execute(
+        update(Lease).where(Lease.name == name, Lease.holder == holder)
+        .values(expires_at=utcnow() + ttl)
+        .execution_options(synchronize_session=False)).rowcount > 0
+
+
+def is_held(name: str) -> bool:
+    """Tell whether someone holds a lease that has not expired."""
+    lease = db.session.get(Lease, name)
+    return lease is not None and lease.expires_at > utcnow()

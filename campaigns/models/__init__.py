@@ -8,6 +8,7 @@ from campaigns.models.audience import (
     Segment,
     Subscriber,
     SubscriberImport,
+    SubscriberNote,
     Suppression,
     SuppressionReason,
     Tag,
@@ -48,4 +49,5 @@ __all__ = [
     "InboundStatus", "Lease", "MailboxCheckpoint", "MatchMethod", "Outcome", "ReceivedVia",
     "ReplyMode", "Role", "Segment", "Subscriber", "SubscriberImport", "Suppression",
     "SuppressionReason", "Tag", "User", "address_hash", "subscriber_tags",
+    "SubscriberNote",
 ]

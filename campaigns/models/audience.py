@@ -141,6 +141,7 @@ class Suppression(db.Model):
 class ImportStatus(StrEnum):
     """Progress of a subscriber import."""
 
+    DRAFT = "draft"  # uploaded in the UI, waiting for the column mapping to be confirmed
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
@@ -165,4 +166,19 @@ class SubscriberImport(db.Model):
     finished_at: Mapped[datetime | None]
 
 
+class SubscriberNote(db.Model):
+    """A private note a user keeps about a person (shown in their timeline)."""
+
+    __tablename__ = "subscriber_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 Index("ix_subscribers_consent_status", Subscriber.consent_status)
+# Keyset paging of the list sorted by name stays an index walk at 100k people.
+Index("ix_subscribers_name", Subscriber.last_name, Subscriber.first_name, Subscriber.id)

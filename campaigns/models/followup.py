@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaigns.db import db, utcnow
 from campaigns.models.audience import Subscriber
 from campaigns.models.campaign import Campaign
+from campaigns.models.inbound import InboundMessage
 
 
 class FollowUpStatus(StrEnum):
@@ -39,6 +40,7 @@ class FollowUp(db.Model):
     __table_args__ = (
         UniqueConstraint("subscriber_id", "campaign_id"),
         Index("ix_followups_status_last_message", "status", "last_message_at"),
+        Index("ix_followups_status_unread", "status", "unread"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +103,7 @@ class FollowUpMessage(db.Model):
     sent_at: Mapped[datetime | None]
 
     followup: Mapped[FollowUp] = relationship(back_populates="messages")
+    inbound_message: Mapped[InboundMessage | None] = relationship()
 
 
 class FollowUpNote(db.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
@@ -89,6 +90,14 @@ class InboundMessage(db.Model):
     followup_id: Mapped[int | None] = mapped_column(
         ForeignKey("followups.id", ondelete="SET NULL"), index=True)
     processed_at: Mapped[datetime | None]
+
+    def load_raw(self) -> bytes | None:
+        """Return the raw bytes as received, from the row or its file (None if gone)."""
+        if self.raw is not None:
+            return self.raw
+        if self.raw_path and Path(self.raw_path).is_file():
+            return Path(self.raw_path).read_bytes()
+        return None
 
 
 class MailboxCheckpoint(db.Model):

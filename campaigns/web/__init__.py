@@ -14,11 +14,14 @@ def flash_error(error: CampaignsError) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the UI blueprints and the template helpers they share."""
-    from campaigns.web import auth, campaigns, inbox, settings, subscribers
+    from campaigns.web import auth, campaigns, inbox, messages, results, settings, subscribers
     from campaigns.web.helpers import register_template_helpers
 
-    for module in (auth, inbox, campaigns, subscribers, settings):
+    for module in (auth, inbox, messages, campaigns, results, subscribers, settings):
         app.register_blueprint(module.bp)
+    from campaigns.web import consent  # public unsubscribe and signup pages (subscribers area)
+
+    app.register_blueprint(consent.bp)
     from campaigns.web import triage
 
     app.register_blueprint(triage.bp)

@@ -25,12 +25,42 @@ def timeago(value: datetime | None, now: datetime | None = None) -> str:
     return value.strftime("%-d %b %Y")
 
 
-def nav_active(prefix: str) -> str:
+# Blueprints whose pages belong to another navigation section.
+_NAV_SECTION = {"results": "campaigns", "triage": "inbox", "messages": "inbox"}
+
+
+def nav_active(section: str) -> str:
     """Return "active" when the current page is in this navigation section."""
-    return "active" if (request.blueprint or "") == prefix else ""
+    blueprint = request.blueprint or ""
+    return "active" if _NAV_SECTION.get(blueprint, blueprint) == section else ""
+
+
+def url_if(endpoint: str, **values: object) -> str | None:
+    """Return the URL of an endpoint, or None when no such page exists (yet)."""
+    from flask import current_app, url_for
+
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
+
+
+def attachments_of(message) -> list:  # noqa: ANN001 - an InboundMessage
+    """List the attachments of an inbound message (empty when its raw bytes are gone)."""
+    from campaigns.mail.inbound.attachments import list_attachments
+    from campaigns.mail.inbound.parse import InboundParseError, MessageTooLarge
+
+    raw = message.load_raw()
+    if not raw:
+        return []
+    try:
+        return list_attachments(raw)
+    except (InboundParseError, MessageTooLarge):
+        return []
 
 
 def register_template_helpers(app: Flask) -> None:
     """Make the helpers available in every template."""
     app.add_template_filter(timeago)
     app.add_template_global(nav_active)
+    app.add_template_global(url_if)
+    app.add_template_global(attachments_of)

@@ -1,19 +1,238 @@
-"""The follow-up inbox: every human reply as a one-on-one conversation."""
+"""The follow-up inbox: every human reply as a one-on-one conversation, and its actions."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import datetime, timedelta
 
-from campaigns.db import db
-from campaigns.models import FollowUp, FollowUpStatus
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from campaigns.core import followups, inbox
+from campaigns.db import db, utcnow
+from campaigns.errors import CampaignsError
+from campaigns.models import Campaign, FollowUp, User
+from campaigns.web import flash_error
 
 bp = Blueprint("inbox", __name__)
+
+SNOOZE_PRESETS = {
+    "3h": ("In 3 hours", lambda now: now + timedelta(hours=3)),
+    "tomorrow": ("Tomorrow morning", lambda now: _morning(now + timedelta(days=1))),
+    "monday": ("Next Monday", lambda now: _morning(now + timedelta(days=7 - now.weekday()))),
+    "week": ("In a week", lambda now: _morning(now + timedelta(days=7))),
+}
+
+
+def _morning(day: datetime) -> datetime:
+    return day.replace(hour=9, minute=0, second=0, microsecond=0)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _filter_from_request() -> inbox.InboxFilter:
+    """Read the inbox filters from the query string (links and htmx share them)."""
+    args = request.args
+    after = None
+    if args.get("after_at") and args.get("after_id", "").isdigit():
+        try:
+            after = (datetime.fromisoformat(args["after_at"]), int(args["after_id"]))
+        except ValueError:
+            after = None
+    assignee = args.get("assignee", "")
+    return inbox.InboxFilter(
+        view=args.get("view") if args.get("view") in inbox.VIEWS else "open",
+        campaign_id=_int_arg("campaign"),
+        outcome=args.get("outcome", ""),
+        assignee_id=0 if assignee == "none" else (int(assignee) if assignee.isdigit() else None),
+        waiting_on=args.get("waiting", ""),
+        unread_only=args.get("unread") == "1",
+        q=args.get("q", "")[:200],
+        sort=args.get("sort") if args.get("sort") in inbox.SORTS else "newest",
+        after=after,
+    )
 
 
 @bp.route("/")
 def index():
-    """List open conversations, most recent first."""
-    followups = db.session.scalars(
-        db.select(FollowUp).where(FollowUp.status == FollowUpStatus.OPEN)
-        .order_by(FollowUp.last_message_at.desc()).limit(50)).all()
-    return render_template("inbox/index.html", followups=followups)
+    """List conversations with filters; htmx asks for just the rows."""
+    flt = _filter_from_request()
+    rows, cursor = inbox.inbox_page(flt)
+    context = dict(rows=rows, cursor=cursor, flt=flt, args=request.args,
+                   overdue=inbox.overdue, outcome_label=followups.outcome_label)
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "inbox-rows":
+        return render_template("inbox/_rows.html", **context)
+    campaigns = db.session.execute(
+        db.select(Campaign.id, Campaign.name).order_by(Campaign.created_at.desc())).all()
+    team = db.session.scalars(db.select(User).order_by(User.email)).all()
+    return render_template("inbox/index.html", counts=inbox.counts(), campaigns=campaigns,
+                           team=team, outcomes=followups.outcome_choices(None),
+                           snooze_presets=SNOOZE_PRESETS, **context)
+
+
+@bp.route("/inbox/<int:followup_id>")
+def conversation(followup_id: int):
+    """Show one conversation: the person, the campaign and its goal, the thread, the actions."""
+    followup = _get(followup_id)
+    if followup.unread:
+        followups.mark_read(followup)
+        db.session.commit()
+    team = db.session.scalars(db.select(User).order_by(User.email)).all()
+    return render_template(
+        "inbox/conversation.html", f=followup, team=team,
+        outcomes=followups.outcome_choices(followup.campaign.kind if followup.campaign else None),
+        outcome_label=followups.outcome_label, snooze_presets=SNOOZE_PRESETS,
+        overdue=inbox.overdue(followup), back=request.args.get("back", url_for(".index")))
+
+
+@bp.route("/inbox/<int:followup_id>/snooze", methods=["POST"])
+def snooze(followup_id: int):
+    """Snooze until a preset or a chosen time."""
+    followup = _get(followup_id)
+    return _act(followup, lambda: followups.snooze(followup, _snooze_until()),
+                "Snoozed.", undo=True)
+
+
+@bp.route("/inbox/<int:followup_id>/done", methods=["POST"])
+def done(followup_id: int):
+    """Mark done with an outcome (a chosen one, or the user's own words)."""
+    followup = _get(followup_id)
+    outcome = request.form.get("custom_outcome", "").strip() or request.form.get("outcome", "")
+    return _act(followup, lambda: followups.finish(followup, outcome), "Marked done.",
+                undo=True)
+
+
+@bp.route("/inbox/<int:followup_id>/reopen", methods=["POST"])
+def reopen(followup_id: int):
+    """Undo done or snooze."""
+    followup = _get(followup_id)
+    return _act(followup, lambda: followups.reopen(followup), "Back in the inbox.")
+
+
+@bp.route("/inbox/<int:followup_id>/assign", methods=["POST"])
+def assign(followup_id: int):
+    """Give the conversation to a team member (or to nobody)."""
+    followup = _get(followup_id)
+    value = request.form.get("assignee", "")
+    return _act(followup, lambda: followups.assign(followup, int(value) if value else None),
+                "Assigned." if value else "Unassigned.")
+
+
+@bp.route("/inbox/<int:followup_id>/due", methods=["POST"])
+def due(followup_id: int):
+    """Set or clear the due date."""
+    followup = _get(followup_id)
+    return _act(followup, lambda: followups.set_due(followup, _parse_when("due_at")),
+                "Due date saved.")
+
+
+@bp.route("/inbox/<int:followup_id>/notes", methods=["POST"])
+def add_note(followup_id: int):
+    """Keep a private note."""
+    followup = _get(followup_id)
+    return _act(followup, lambda: followups.add_note(followup, current_user,
+                                                     request.form.get("body", "")), "Note kept.")
+
+
+@bp.route("/inbox/<int:followup_id>/unread", methods=["POST"])
+def mark_unread(followup_id: int):
+    """Mark the conversation unread again and go back to the list."""
+    followup = _get(followup_id)
+    followups.mark_read(followup, read=False)
+    db.session.commit()
+    return redirect(url_for(".index"))
+
+
+@bp.route("/inbox/bulk", methods=["POST"])
+def bulk():
+    """Apply one action to the selected conversations."""
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    action = request.form.get("action", "")
+    selected = db.session.scalars(db.select(FollowUp).where(FollowUp.id.in_(ids))).all()
+    if not selected:
+        flash("Select some conversations first.", "warning")
+        return redirect(request.referrer or url_for(".index"))
+    try:
+        for followup in selected:
+            _bulk_one(followup, action)
+    except CampaignsError as exc:
+        db.session.rollback()
+        flash_error(exc)
+    else:
+        db.session.commit()
+        flash(f"{len(selected)} conversation{'s' * (len(selected) != 1)} updated.", "success")
+    return redirect(request.referrer or url_for(".index"))
+
+
+def _bulk_one(followup: FollowUp, action: str) -> None:
+    """Apply a bulk action to one conversation."""
+    if action == "read":
+        followups.mark_read(followup)
+    elif action == "unread":
+        followups.mark_read(followup, read=False)
+    elif action == "snooze":
+        followups.snooze(followup, _snooze_until())
+    elif action == "done":
+        followups.finish(followup, request.form.get("outcome", ""))
+    elif action == "reopen":
+        followups.reopen(followup)
+    elif action == "assign":
+        value = request.form.get("assignee", "")
+        followups.assign(followup, int(value) if value.isdigit() else None)
+    else:
+        abort(400)
+
+
+def _get(followup_id: int) -> FollowUp:
+    try:
+        return followups.get_followup(followup_id)
+    except CampaignsError:
+        abort(404)
+
+
+def _act(followup: FollowUp, change, message: str, *, undo: bool = False) -> Response:  # noqa: ANN001
+    """Run a change, commit, flash (with an undo button where it makes sense), go back."""
+    try:
+        change()
+    except (CampaignsError, ValueError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "message", str(exc)), "error")
+    else:
+        db.session.commit()
+        flash(message, "undo" if undo else "success")
+        if undo:
+            return redirect(url_for(".index", undo=followup.id))
+    return redirect(request.form.get("next") or url_for(".conversation", followup_id=followup.id))
+
+
+def _snooze_until() -> datetime:
+    """Read a snooze time: a preset name, or a chosen local date and time."""
+    preset = request.form.get("preset", "")
+    if preset in SNOOZE_PRESETS:
+        return SNOOZE_PRESETS[preset][1](utcnow())
+    until = _parse_when("until")
+    if until is None:
+        raise ValueError("Choose when the conversation should come back.")
+    return until
+
+
+def _parse_when(field: str) -> datetime | None:
+    """Parse a datetime-local or date form field; empty means none."""
+    raw = request.form.get(field, "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise ValueError("That date is not valid.") from exc

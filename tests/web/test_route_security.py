@@ -9,9 +9,21 @@ PUBLIC_ENDPOINTS = {
     "static",  # CSS, JS, icons
     "auth.login",
     "auth.setup",  # only until the first user exists
+    "consent.unsubscribe",  # people on the list; the signed token in the URL authenticates
+    "consent.confirm",  # double opt-in link from the confirmation email; signed token
+    "consent.signup",  # the public signup form (it only ever sends a confirmation email)
 }
 # Change state without a CSRF token because they authenticate otherwise.
-CSRF_EXEMPT_PREFIXES = ("api.",)  # bearer tokens, never cookies
+CSRF_EXEMPT_PREFIXES = (
+    "api.",  # bearer tokens, never cookies
+    # RFC 8058 one-click POSTs come from mail providers with no cookie and no form: the
+    # signed token authenticates (and so does the confirmation link's).
+    "consent.unsubscribe",
+    "consent.confirm",
+    # The embeddable form posts from other websites; abuse is held by the rate limit, the
+    # honeypot and the double opt-in (nothing but a confirmation email is ever sent).
+    "consent.signup",
+)
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 

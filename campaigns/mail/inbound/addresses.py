@@ -49,7 +49,10 @@ def split_list(value: str) -> list[str]:
 
 
 def parse_address(piece: str) -> tuple[str, str]:
-    """Return (display name, address) for one mailbox; address is '' when none is found."""
+    """Return (display name, address as written) for one mailbox; '' when none is found.
+
+    The case is kept: a reply token in ``reply+Tok3n@domain`` may be case-sensitive.
+    """
     match = _ANGLE.search(piece)
     if match:
         address = match.group(1)
@@ -58,7 +61,7 @@ def parse_address(piece: str) -> tuple[str, str]:
         found = ADDRESS.search(piece)
         address = found.group(1) if found else ""
         name = piece.replace(address, " ", 1) if found else piece
-    return _clean_name(name), address.strip().lower() if "@" in address else ""
+    return _clean_name(name), clean_text(address) if "@" in address else ""
 
 
 def _clean_name(name: str) -> str:

@@ -13,10 +13,12 @@ import re
 
 from campaigns.mail.inbound.addresses import ADDRESS, find_addresses
 
-DAEMON_LOCALS = re.compile(
-    r"^(?:mailer-?daemon|mail-?daemon|postmaster|poostmaster|post_master|mdaemon|"
-    r"mail\.delivery\.system|maildelivery|mailerdaemon|bounces?|noreply-dmarc-support|"
-    r"no-?reply)$", re.I)
+_DAEMONS = (r"mailer-?daemon|mail-?daemon|postmaster|poostmaster|post_master|mdaemon|"
+            r"mail\.delivery\.system|maildelivery|mailerdaemon")
+DAEMON_LOCALS = re.compile(rf"^(?:{_DAEMONS})$", re.I)
+# Never a failed recipient: delivery software and no-reply senders quoted in reports.
+NOT_RECIPIENTS = re.compile(rf"^(?:{_DAEMONS}|bounces?|no-?reply|noreply-dmarc-support)$",
+                            re.I)
 _DAEMON_NAMES = re.compile(
     r"mail ?delivery|mailer.?daemon|post ?master|mail administrator|system administrator|"
     r"mail system|delivery (?:status|notification)|ndr administrator|interscan|mmsc",
@@ -43,8 +45,8 @@ FAILURE_PHRASES = re.compile(
     r"message (?:could not|cannot) be delivered|did not reach the following|"
     r"recipient address rejected|user unknown|returned to sender|i'?m afraid i wasn'?t able|"
     r"this is the mail system at|this is the qmail-send|message was not sent|"
-    r"your message (?:to|was|could|wasn|has|did)|delivery to .{1,80} failed|"
-    r"the following (?:message|recipient|address)|unknown user|does not exist|no such user|"
+    r"delivery to .{1,80} failed|unknown user|does not exist|no such user|"
+    r"(?:following|these) recipients?(?: or distribution lists)?(?: could not| cannot|:)|"
     r"mailbox (?:is )?(?:full|unavailable)|smtp error|remote (?:server|host) (?:said|replied)|"
     r"rcpt to|failed permanently|rejected your message|message rejected|"
     r"not be delivered|delivery failed|has been blocked|have been blocked|"
@@ -123,7 +125,7 @@ def _clean(values: list[str], exclude: set[str]) -> list[str]:
         if not match:
             continue
         address = match.group(1).lower().rstrip(".")
-        if address in exclude or DAEMON_LOCALS.match(address.split("@", 1)[0]):
+        if address in exclude or NOT_RECIPIENTS.match(address.split("@", 1)[0]):
             continue
         out.setdefault(address, None)
     return list(out)

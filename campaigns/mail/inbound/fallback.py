@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from email.message import Message
 
-from campaigns.mail.inbound.bounce_text import DAEMON_LOCALS
+from campaigns.mail.inbound.bounce_text import NOT_RECIPIENTS
 
 try:  # optional: the understanding works without it, only with fewer recipients found
     from flufl.bounce import all_failures
@@ -34,6 +34,6 @@ def flufl_recipients(msg: Message) -> list[str]:
     for raw in [*sorted(permanent), *sorted(temporary)]:
         address = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
         address = address.strip().strip("<>").lower()
-        if "@" in address and not DAEMON_LOCALS.match(address.split("@", 1)[0]):
+        if "@" in address and not NOT_RECIPIENTS.match(address.split("@", 1)[0]):
             found.setdefault(address, None)
     return list(found)

@@ -31,7 +31,8 @@ _WROTE = re.compile(
     r"написал\(а\)|написала|написал|пише|написав|写道|書きました|napsal|napsala|yazdı|írta|"
     r"egy)\s*:?\s*(?:-{2,})?\s*$", re.I)
 _DATEISH = re.compile(r"\d{1,4}[:./-]\d{1,2}|\b\d{4}\b")
-_ADDRESSISH = re.compile(r"@|<|\bmailto:")
+# An address in angle brackets (or Outlook's [mailto:...]): prose rarely has one.
+_BRACKETED = re.compile(r"<\s*[^<>\s]*@[^<>\s]*\s*>|\[mailto:")
 _BANNER = re.compile(
     r"^\s*[-_=*]{2,}\s*(?:original message|forwarded message|message original|mensaje original|"
     r"ursprüngliche nachricht|original nachricht|weitergeleitete nachricht|oorspronkelijk "
@@ -50,6 +51,7 @@ _OTHER_FIELDS = re.compile(
     r"datum|wysłano|do|temat|data|inviato|oggetto|risposta|sendt|til|emne|skickat|till|ämne|"
     r"lähetetty|vastaanottaja|aihe|отправлено|кому|тема|送信日時|宛先|件名|发送时间|收件人|主题|"
     r"tarih|kime|konu|elküldve|címzett|tárgy)\s*\**\s*:\s*\**", re.I)
+MAX_CHARS = 200_000  # nobody writes more than this above a quote; the rest is history
 _QUOTE = re.compile(r"^\s*(?:>|\|(?=\s|$))")
 _FENCE = re.compile(r"^\s*```")
 _DIGIT = re.compile(r"\d")
@@ -58,49 +60,68 @@ _DATE_LEAD = re.compile(r"^\s*\d{2,4}[/.-]\d{1,2}[/.-]\d{1,4}\b.*<[^<>@\s]+@[^<>
 
 def split_reply(text: str) -> tuple[str, str]:
     """Return (new text, quoted history including signature) of a plain-text reply."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    kept, cut = _new_lines(lines)
-    new_text = "\n".join(kept).strip("\n")
-    new_text = "\n".join(line.rstrip() for line in new_text.split("\n")).strip()
-    quoted = "\n".join(lines[cut:]).strip() if cut < len(lines) else ""
-    return new_text, quoted
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    head, rest = text[:MAX_CHARS], text[MAX_CHARS:]
+    walk = _Walk(head.split("\n"))
+    walk.run()
+    new_text = "\n".join(line.rstrip() for line in walk.kept).strip()
+    return new_text, ("\n".join(walk.history) + rest).strip()
 
 
-def _new_lines(lines: list[str]) -> tuple[list[str], int]:
-    """Walk the lines; return the new-text lines and the index where the history starts."""
-    kept: list[str] = []
-    i, fenced = 0, False
-    while i < len(lines):
-        line = lines[i]
-        if _FENCE.match(line):
-            fenced = not fenced
-        if fenced:
-            kept.append(line)
-            i += 1
-            continue
-        header_end = header_at(lines, i)
+class _Walk:
+    """One pass over the lines, sorting each into the new text or the history."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.kept: list[str] = []
+        self.history: list[str] = []
+        self.written = False  # whether any kept line has visible text
+
+    def run(self) -> None:
+        """Walk all lines; stop where the rest is history."""
+        i, fenced = 0, False
+        while i < len(self.lines):
+            line = self.lines[i]
+            fenced = fenced != bool(_FENCE.match(line))
+            step = self._keep(i) if fenced else self._step(i)
+            if step is None:
+                self.history.extend(self.lines[i:])
+                return
+            i = step
+
+    def _step(self, i: int) -> int | None:
+        """Handle line i; return the next index, or None when history runs to the end."""
+        header_end = header_at(self.lines, i)
         if header_end:
-            quote_end, quoted = _skip_quote(lines, header_end)
-            if _has_text(kept) and not (quoted and _answer_follows(lines, quote_end)):
-                return kept, i  # the history runs to the end (Outlook style or trailing)
-            _resume(kept)
-            i = quote_end
-            continue
-        if is_signature_line(line):
-            if _has_text(kept):
-                return kept, i
-            i += 1  # nothing written yet: drop the stray signature and read on
-            continue
-        if _QUOTE.match(line):
-            quote_end, _ = _skip_quote(lines, i)
-            if not _answer_follows(lines, quote_end):
-                return kept, i  # a trailing quote is history
-            kept.extend(lines[i:quote_end])  # an inline reply: keep the context
-            i = quote_end
-            continue
-        kept.append(line)
-        i += 1
-    return kept, len(lines)
+            quote_end, quoted = _skip_quote(self.lines, header_end)
+            if self.written and not (quoted and _answer_follows(self.lines, quote_end)):
+                return None  # Outlook style or trailing: the original runs to the end
+            return self._skip(i, quote_end)
+        if is_signature_line(self.lines[i]):
+            return None if self.written else self._skip(i, i + 1)
+        if _QUOTE.match(self.lines[i]):
+            quote_end, _ = _skip_quote(self.lines, i)
+            if not _answer_follows(self.lines, quote_end):
+                return None  # a trailing quote is history
+            for j in range(i, quote_end):  # an inline reply: keep the context it answers
+                self._keep(j)
+            return quote_end
+        return self._keep(i)
+
+    def _keep(self, i: int) -> int:
+        """Keep line i as new text."""
+        self.kept.append(self.lines[i])
+        self.written = self.written or bool(self.lines[i].strip())
+        return i + 1
+
+    def _skip(self, start: int, end: int) -> int:
+        """Move lines start..end to the history; leave one blank line in the new text."""
+        self.history.extend(self.lines[start:end])
+        while self.kept and not self.kept[-1].strip():
+            self.kept.pop()
+        if self.kept:
+            self.kept.append("")
+        return end
 
 
 def header_at(lines: list[str], i: int) -> int:
@@ -133,7 +154,7 @@ def _is_wrote_line(window: str) -> bool:
         return False
     if _WROTE.search(window[-40:]):  # the verb and its colon or dashes end the header
         return True
-    return window.endswith(":") and bool(_ADDRESSISH.search(window)) and bool(
+    return window.endswith(":") and bool(_BRACKETED.search(window)) and bool(
         _DATEISH.search(window))
 
 
@@ -162,14 +183,6 @@ def _wrapped_quote(lines: list[str], j: int) -> bool:
             and bool(_QUOTE.match(lines[j + 1])) and bool(lines[j].strip()))
 
 
-def _resume(kept: list[str]) -> None:
-    """Leave exactly one blank line at the end of kept text before more text is added."""
-    while kept and not kept[-1].strip():
-        kept.pop()
-    if kept:
-        kept.append("")
-
-
 def _skip_blank(lines: list[str], i: int) -> int:
     """Return the index of the first non-blank line at or after i."""
     while i < len(lines) and not lines[i].strip():
@@ -183,8 +196,3 @@ def _answer_follows(lines: list[str], i: int) -> bool:
     if i >= len(lines):
         return False
     return not (header_at(lines, i) or is_signature_line(lines[i]) or _QUOTE.match(lines[i]))
-
-
-def _has_text(lines: list[str]) -> bool:
-    """Tell whether any kept line has visible text."""
-    return any(line.strip() for line in lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.message import Message
 from enum import StrEnum
@@ -59,12 +59,12 @@ class Understanding:
     text_body: str = ""
     html: str = ""  # sanitised, remote images blocked
     subject: str = ""
-    from_address: str = ""
+    from_address: str = ""  # lower-cased, for finding the subscriber
     from_name: str = ""
     message_id: str = ""
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
-    to: tuple[str, ...] = ()
+    to: tuple[str, ...] = ()  # recipient addresses keep their case: reply tokens may need it
     cc: tuple[str, ...] = ()
     delivered_to: tuple[str, ...] = ()
     original_to: tuple[str, ...] = ()
@@ -116,8 +116,13 @@ def _understand_message(msg: Message, errors: list[str]) -> Understanding:
     headers = _guard(errors, "headers", {}, lambda: _headers(msg))
     body = _read_body(msg, errors)
     report, auto, kind = _classify(msg, body["new_text"], headers, errors)
+    bounce = report.bounce if report else None
+    if report is not None and report.kind is ReportKind.DELAYED:
+        # The server is still trying: soft, whatever the reason says.
+        bounce = replace(bounce, type="soft") if bounce else \
+            BounceInfo((), "soft", "", reason="delayed", action="delayed")
     return Understanding(
-        kind=kind, bounce=report.bounce if report else None,
+        kind=kind, bounce=bounce,
         complaint=report.complaint if report else None, auto_reply=auto,
         parse_errors=tuple(errors), **body, **headers,
     )
@@ -164,9 +169,13 @@ def _split(text: str, html_new: str) -> tuple[str, str]:
 
 
 def _kind(report: DeliveryReport | None, auto: AutoReplyInfo | None) -> Kind:
-    """Map a report or auto-reply verdict to the inbox kind."""
+    """Map a report or auto-reply verdict to the inbox kind.
+
+    A delay notice is a (soft) bounce: no person wrote it, so it stays out of the inbox,
+    and its BounceInfo says action "delayed" so filing records it without suppressing.
+    """
     if report is not None:
-        return {ReportKind.BOUNCE: Kind.BOUNCE,
+        return {ReportKind.BOUNCE: Kind.BOUNCE, ReportKind.DELAYED: Kind.BOUNCE,
                 ReportKind.COMPLAINT: Kind.COMPLAINT}.get(report.kind, Kind.UNKNOWN)
     return Kind.AUTO_REPLY if auto is not None else Kind.HUMAN
 
@@ -176,7 +185,7 @@ def _headers(msg: Message) -> dict:
     name, address = (header_addresses(msg, "From") or [("", "")])[0]
     return {
         "subject": safe_header(msg, "Subject"),
-        "from_address": address,
+        "from_address": address.lower(),
         "from_name": name or ("" if address else safe_header(msg, "From")),
         "message_id": _first_id(safe_header(msg, "Message-ID")),
         "in_reply_to": _first_id(safe_header(msg, "In-Reply-To")),

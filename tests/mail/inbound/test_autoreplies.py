@@ -66,3 +66,23 @@ def test_a_read_receipt_is_an_auto_reply(message):
     raw = message(Content_Type='multipart/report; report-type=disposition-notification; '
                   'boundary="R"', body="--R\r\nContent-Type: text/plain\r\n\r\nRead.\r\n--R--\r\n")
     assert understand(raw).kind is Kind.AUTO_REPLY
+
+
+def test_mail_from_a_no_reply_address_is_automatic(message):
+    raw = message(From="Acme Support <no-reply@acme.example>",
+                  body="Your message was received. We will reply within two days.")
+    assert understand(raw).kind is Kind.AUTO_REPLY
+
+
+@pytest.mark.parametrize("body", [
+    "This is an automatic reply. Your message has been received.",
+    "This mailbox is not monitored. Please write to help@acme.example.",
+    "Dies ist eine automatische Antwort.",
+])
+def test_a_message_that_says_it_is_automatic_is_an_auto_reply(message, body):
+    assert understand(message(body=body)).kind is Kind.AUTO_REPLY
+
+
+def test_absence_and_an_absence_formula_together_make_an_auto_reply(message):
+    body = "I am currently away and will reply to your message when I return."
+    assert understand(message(body=body)).kind is Kind.AUTO_REPLY

@@ -35,10 +35,10 @@ def test_each_bounce_is_hard_or_soft_with_its_status(name):
     assert (bounce.type, bounce.status) == (EXPECTED[name]["type"], EXPECTED[name]["status"])
 
 
-def test_a_delay_report_keeps_its_details_but_is_not_a_bounce():
-    result = _understand("gmail-delay-not-a-bounce.eml")
-    assert result.kind is Kind.UNKNOWN
-    assert result.bounce.action == "delayed"
+def test_a_delay_report_is_a_soft_bounce_that_says_it_was_delayed():
+    result = _understand("gmail-delay-soft-bounce.eml")
+    assert result.kind is Kind.BOUNCE
+    assert (result.bounce.type, result.bounce.action) == ("soft", "delayed")
     assert result.bounce.recipients == ("slow@example.com",)
 
 
@@ -77,3 +77,10 @@ def test_only_a_bad_address_makes_a_hard_bounce(status, text, expected):
 def test_user_unknown_after_data_is_a_content_filter_not_a_bad_address():
     context = ">>> DATA\n<<< 550 Unknown user someone@example.org"
     assert reason_for("5.2.0", "550 Unknown user someone@example.org", context) == "filtered"
+
+
+def test_an_acknowledgement_that_your_message_was_received_is_not_a_bounce(message):
+    raw = message(From="Mail Delivery System <mailer-daemon@acme.example>",
+                  Subject="Your message was received", Return_Path="<>",
+                  body="Your message was received and will be answered shortly.")
+    assert understand(raw).kind is not Kind.BOUNCE

@@ -17,7 +17,7 @@ import pytest
 CORPORA = Path("/work/shared/corpora")
 ROOT = Path(__file__).resolve().parents[3]
 FLOORS = {
-    "bounce_detect": 0.93, "rcpt_derived": 0.90, "hardsoft_sisimai": 0.85, "status": 0.90,
+    "bounce_detect": 0.97, "rcpt_derived": 0.95, "hardsoft_sisimai": 0.90, "status": 0.95,
     "auto_recall": 1.0, "human_ok": 1.0, "quote_exact": 0.92, "quote_assert": 0.75,
 }
 CEILINGS = {"human_false_bounce": 0.0, "crashes": 0}

@@ -51,6 +51,7 @@ def test_a_message_over_25_mb_is_rejected_quickly(message):
     "\n" * 500_000,  # nothing but line breaks
     "> " * 500_000,  # one enormous quote line
     ("On Mon wrote:\n" * 50_000),
+    ("Yes.\nOn Mon, 3 Mar 2025, Bob <b@example.org> wrote:\n> q\n" * 30_000),
     ("x@y " * 250_000),
     ("<b>" * 200_000),
 ])

@@ -56,9 +56,11 @@ def test_prose_that_starts_like_a_mobile_signature_is_kept():
     assert split_reply(text)[0] == text
 
 
-def test_an_answer_below_the_quote_is_the_new_text():
+def test_an_answer_below_the_quote_is_the_new_text_and_the_quote_is_history():
     text = "On Mon, Mar 3, 2025 at 9:00 AM Sam <sam@example.com> wrote:\n> Free?\n\nYes, I am."
-    assert split_reply(text)[0] == "Yes, I am."
+    assert split_reply(text) == ("Yes, I am.",
+                                 "On Mon, Mar 3, 2025 at 9:00 AM Sam <sam@example.com> wrote:\n"
+                                 "> Free?")
 
 
 def test_a_sign_off_after_the_quote_is_kept():
@@ -82,4 +84,9 @@ def test_delimiter_like_lines_inside_a_code_fence_are_kept():
 
 def test_prose_mentioning_dates_is_not_a_reply_header():
     text = "We met on 3 March 2025 at 10:00.\nThe notes are attached."
+    assert split_reply(text)[0] == text
+
+
+def test_a_line_of_prose_with_an_address_a_date_and_a_colon_is_not_a_header():
+    text = "Dear Sam: reach me at alex@example.org from 3/4:\n\nSee you."
     assert split_reply(text)[0] == text

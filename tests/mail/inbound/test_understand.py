@@ -89,3 +89,8 @@ def test_a_base64_encoded_delivery_status_is_read(message):
     assert result.kind is Kind.BOUNCE
     assert result.bounce.recipients == ("lost@example.net",)
     assert result.bounce.detected_by == "dsn"
+
+
+def test_reply_token_addresses_keep_their_case(message):
+    result = understand(message(To="Replies <reply+K7q2MZ9x@Campaigns.example.com>"))
+    assert result.to == ("reply+K7q2MZ9x@Campaigns.example.com",)

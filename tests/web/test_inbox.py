@@ -1,0 +1,84 @@
+"""The inbox pages: list, filters over htmx, a conversation and the actions on it."""
+
+from campaigns.db import db
+from campaigns.models import FollowUp, FollowUpStatus
+from tests.support import factories
+from tests.support.web import post_form
+
+
+def make_conversation(app, **fields):
+    with app.app_context():
+        person = factories.subscriber(first_name="Ann", company="Acme")
+        f = factories.followup(person, factories.campaign(goal="Book three coffees"),
+                               text="Sure, Tuesday works <b>great</b>", **fields)
+        db.session.commit()
+        return f.id
+
+
+def test_the_inbox_lists_an_unread_conversation_with_its_snippet(logged_in, app):
+    make_conversation(app)
+    html = logged_in.get("/").get_data(as_text=True)
+    assert "Ann" in html and "Acme" in html
+    assert "Sure, Tuesday works &lt;b&gt;great&lt;/b&gt;" in html
+    assert "conversation-row unread" in html
+
+
+def test_an_htmx_filter_request_gets_only_the_rows(logged_in, app):
+    make_conversation(app)
+    response = logged_in.get("/?q=zzz", headers={"HX-Request": "true",
+                                                 "HX-Target": "inbox-rows"})
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="inbox-rows">')
+    assert "Nothing matches" in html and "<nav" not in html
+
+
+def test_opening_a_conversation_shows_the_goal_and_marks_it_read(logged_in, app):
+    followup_id = make_conversation(app)
+    html = logged_in.get(f"/inbox/{followup_id}").get_data(as_text=True)
+    assert "Book three coffees" in html
+    with app.app_context():
+        assert db.session.get(FollowUp, followup_id).unread is False
+
+
+def test_done_with_an_outcome_offers_undo_and_undo_reopens(logged_in, app):
+    followup_id = make_conversation(app)
+    response = post_form(logged_in, f"/inbox/{followup_id}/done", {"outcome": "coffee_booked"})
+    assert response.headers["Location"] == f"/?undo={followup_id}"
+    assert "Undo" in logged_in.get(response.headers["Location"]).get_data(as_text=True)
+    post_form(logged_in, f"/inbox/{followup_id}/reopen")
+    with app.app_context():
+        assert db.session.get(FollowUp, followup_id).status == FollowUpStatus.OPEN
+
+
+def test_snoozing_with_a_preset_hides_the_conversation_from_the_open_list(logged_in, app):
+    followup_id = make_conversation(app)
+    post_form(logged_in, f"/inbox/{followup_id}/snooze", {"preset": "tomorrow"})
+    assert "Ann" not in logged_in.get("/").get_data(as_text=True)
+    assert "Ann" in logged_in.get("/?view=snoozed").get_data(as_text=True)
+
+
+def test_a_bad_snooze_date_is_a_clear_error_not_a_crash(logged_in, app):
+    followup_id = make_conversation(app)
+    response = post_form(logged_in, f"/inbox/{followup_id}/snooze", {"until": "tuesday-ish"},
+                         follow_redirects=True)
+    assert response.status_code == 200
+    assert "not valid" in response.get_data(as_text=True)
+
+
+def test_a_note_appears_on_the_conversation(logged_in, app):
+    followup_id = make_conversation(app)
+    post_form(logged_in, f"/inbox/{followup_id}/notes", {"body": "Met at PyCon"})
+    assert "Met at PyCon" in logged_in.get(f"/inbox/{followup_id}").get_data(as_text=True)
+
+
+def test_bulk_mark_done_applies_to_every_selected_conversation(logged_in, app):
+    first, second = make_conversation(app), make_conversation(app)
+    post_form(logged_in, "/inbox/bulk", {"ids": [first, second], "action": "done",
+                                         "outcome": "not_now"}, page="/")
+    with app.app_context():
+        statuses = {f.status for f in db.session.scalars(db.select(FollowUp))}
+    assert statuses == {FollowUpStatus.DONE}
+
+
+def test_an_unknown_conversation_is_a_404(logged_in):
+    assert logged_in.get("/inbox/4242").status_code == 404
