@@ -137,16 +137,17 @@ def parked_jobs(request):  # noqa: ANN001, ANN201
     The in-process worker, once started, keeps consuming for the rest of the session, bound
     to the app of the test that started it: on a shared PostgreSQL database it would process
     later tests' messages, and its Redis consumer's use of `random` trips Hypothesis. So a
-    test that runs the worker stops it afterwards, and the others never publish. (Its own
-    MonkeyPatch, so that a test's monkeypatch.undo() cannot release the jobs.)
+    test that runs the worker stops it afterwards, the others stop any left running and
+    never publish. (Its own MonkeyPatch, so a test's monkeypatch.undo() cannot release jobs.)
     """
+    from workers import inprocess
+
     parked: list[tuple] = []
     if "worker" in request.fixturenames:
         yield parked
-        from workers import inprocess
-
         inprocess.stop()
         return
+    inprocess.stop()  # one left running by another area's test
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jobs, "enqueue", lambda name, *args, **kw: parked.append((name, args)))
         patch.setattr(jobs, "publish_now", lambda name, *args, **kw: parked.append((name, args)))

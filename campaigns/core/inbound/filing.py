@@ -99,6 +99,8 @@ def file_bounce(message: InboundMessage, understood: Understanding,
                 match: Match | None) -> InboundStatus:
     """Mark hard bounces and suppress; count soft bounces once per message."""
     bounce = understood.bounce
+    if bounce.action == "delayed":
+        return InboundStatus.PROCESSED  # still being retried: the final report will tell
     for delivery in report_deliveries(bounce.recipients, match):
         if bounce.type == "hard":
             delivery.bounced_at = delivery.bounced_at or message.received_at

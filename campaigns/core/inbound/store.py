@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -166,9 +165,8 @@ def _ids_by_key(keys: list[str]) -> dict[str, int]:
 
 
 def load_raw(message: InboundMessage) -> bytes:
-    """Return the raw bytes of a stored message, from the row or from its file."""
-    if message.raw is not None:
-        return message.raw
-    if message.raw_path:
-        return (Path(current_app.instance_path) / message.raw_path).read_bytes()
-    raise InboundError(f"Inbound message {message.id} has no raw bytes.")
+    """Return the raw bytes of a stored message, or raise InboundError when they are gone."""
+    raw = message.load_raw()
+    if raw is None:
+        raise InboundError(f"Inbound message {message.id} has no raw bytes.")
+    return raw
