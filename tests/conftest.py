@@ -196,3 +196,6 @@ def worker(app: Flask):  # noqa: ANN201
     running.broker.flush_all()
     yield running
     running.broker.flush_all()
+    # Stopped after each test: idle consumer threads poll the broker (Redis maintenance uses
+    # the global `random`, which Hypothesis forbids during other tests' strategies).
+    inprocess.stop()
