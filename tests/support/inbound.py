@@ -134,20 +134,14 @@ def receive(raw: bytes, via: str = "imap", envelope: dict | None = None):  # noq
 def parked_jobs(request):  # noqa: ANN001, ANN201
     """Keep jobs off the broker unless the test runs the worker; yield what was enqueued.
 
-    The in-process worker, once started, keeps consuming for the rest of the session, bound
-    to the app of the test that started it: on a shared PostgreSQL database it would process
-    later tests' messages, and its Redis consumer's use of `random` trips Hypothesis. So a
-    test that runs the worker stops it afterwards, the others stop any left running and
-    never publish. (Its own MonkeyPatch, so a test's monkeypatch.undo() cannot release jobs.)
+    Tests that do not run the worker must not publish: on Redis a job would wait in the
+    queue for whichever later test starts a worker, and run against that test's database.
+    (Its own MonkeyPatch, so that a test's monkeypatch.undo() cannot release the jobs.)
     """
-    from workers import inprocess
-
     parked: list[tuple] = []
     if "worker" in request.fixturenames:
         yield parked
-        inprocess.stop()
         return
-    inprocess.stop()  # one left running by another area's test
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jobs, "enqueue", lambda name, *args, **kw: parked.append((name, args)))
         patch.setattr(jobs, "publish_now", lambda name, *args, **kw: parked.append((name, args)))

