@@ -152,13 +152,16 @@ def _process_here(ids: list[int]) -> None:
 
 def _wait(stop: threading.Event, seconds: float) -> None:
     """Block until Ctrl-C, SIGTERM or `seconds` pass; then set `stop`."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if on_main else None
     try:
         stop.wait(seconds or None)
     except KeyboardInterrupt:
         pass
-    stop.set()
+    finally:
+        stop.set()
+        if on_main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _or_fail(action):  # noqa: ANN001, ANN202
