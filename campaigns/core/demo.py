@@ -98,3 +98,11 @@ def reply_as_recipient(original: bytes, text: str) -> bytes:
     reply.set_content(f"{text.strip()}\n\nOn {safe_header(headers, 'Date')}, {sender} wrote:\n"
                       f"{quoted}\n")
     return reply.as_bytes()
+
+
+def deliver_reply(raw: bytes) -> int:
+    """Hand a demo reply to the inbound pipeline, as the webhook or IMAP would; return its id."""
+    from campaigns.core.inbound.store import store_raw
+    from campaigns.models import ReceivedVia
+
+    return store_raw(raw, ReceivedVia.DEMO).id

@@ -14,17 +14,24 @@ def flash_error(error: CampaignsError) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the UI blueprints and the template helpers they share."""
-    from campaigns.web import auth, campaigns, inbox, messages, results, settings, subscribers
+    from campaigns.web import (
+        auth,
+        campaigns,
+        consent,
+        inbox,
+        messages,
+        outbox,
+        results,
+        settings,
+        subscribers,
+        triage,
+    )
     from campaigns.web.helpers import register_template_helpers
 
-    for module in (auth, inbox, messages, campaigns, results, subscribers, settings):
+    # consent: the public unsubscribe and signup pages; outbox: the one-process demo loop.
+    for module in (auth, inbox, triage, messages, campaigns, results, subscribers, consent,
+                   settings, outbox):
         app.register_blueprint(module.bp)
-    from campaigns.web import consent  # public unsubscribe and signup pages (subscribers area)
-
-    app.register_blueprint(consent.bp)
-    from campaigns.web import triage
-
-    app.register_blueprint(triage.bp)
     register_template_helpers(app)
     for code in _ERROR_TEXT:
         app.register_error_handler(code, render_error)

@@ -26,7 +26,8 @@ def timeago(value: datetime | None, now: datetime | None = None) -> str:
 
 
 # Blueprints whose pages belong to another navigation section.
-_NAV_SECTION = {"results": "campaigns", "triage": "inbox", "messages": "inbox"}
+_NAV_SECTION = {"results": "campaigns", "triage": "inbox", "messages": "inbox",
+                "outbox": "outbox"}
 
 
 def nav_active(section: str) -> str:
