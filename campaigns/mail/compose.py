@@ -1,0 +1,178 @@
+"""The MIME builder: what never changes is built once per campaign, the person's parts per email.
+
+``email.message.EmailMessage`` costs ~1.7 ms per message and compat32 ~0.6 ms on this
+machine; here a message is a join of prepared byte strings. The HTML part is written as
+quoted-printable segment by segment: the template's static text is encoded once (Jinja yields
+it as the same ``str`` objects every render) and only a person's values are encoded per
+message; a soft line break between segments keeps every line short without a second pass.
+"""
+
+from __future__ import annotations
+
+import binascii
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from campaigns.mail.backends import Envelope
+from campaigns.mail.dkim import DkimSigner
+from campaigns.mail.headers import (
+    CRLF,
+    ascii_address,
+    date_header,
+    format_address,
+    header,
+    one_line,
+)
+from campaigns.mail.render import Templates
+
+_SOFT_BREAK = b"=\r\n"
+_TEXT_PART = (b'Content-Type: text/plain; charset="utf-8"\r\n'
+              b"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+_HTML_PART = (b'Content-Type: text/html; charset="utf-8"\r\n'
+              b"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+_ONE_CLICK = b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+_STATIC_LIMIT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who one message goes to and its per-person identifiers."""
+
+    email: str
+    name: str
+    message_id: str  # with angle brackets
+    reply_token: str
+    unsubscribe_url: str
+
+
+def qp(data: bytes) -> bytes:
+    """Quoted-printable with CRLF line ends (binascii picks LF when the data has no CRLF)."""
+    encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
+    if b"\r" not in data:
+        encoded = encoded.replace(b"\n", b"\r\n")
+    return encoded
+
+
+def crlf(text: str) -> str:
+    """Return text with every line break as CRLF (SMTP forbids bare LF)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\n", "\r\n")
+
+
+def new_boundary() -> bytes:
+    """Return a MIME boundary; "=_" never occurs in quoted-printable text."""
+    return b"=_cmp_" + secrets.token_hex(12).encode()
+
+
+class CampaignComposer:
+    """Build one campaign's messages: static header lines and parts prepared once."""
+
+    def __init__(self, templates: Templates, *, from_name: str, from_email: str,
+                 reply_domain: str | None, bounce_domain: str | None,
+                 dkim: DkimSigner | None = None, subject_prefix: str = "") -> None:
+        self.templates = templates
+        self.subject_prefix = subject_prefix  # "[Test] " for test sends
+        self.from_email = ascii_address(one_line(from_email))
+        self.reply_domain = reply_domain  # None: replies go to the From address
+        self.bounce_domain = bounce_domain
+        self.dkim = dkim
+        self._boundary = new_boundary()
+        self._from = header("From", format_address(from_name, self.from_email))
+        self._reply_name = one_line(from_name)
+        self._tail = (b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\""
+                      + self._boundary + b'"\r\n\r\n--' + self._boundary + b"\r\n" + _TEXT_PART)
+        self._between = CRLF + b"--" + self._boundary + CRLF + _HTML_PART
+        self._end = CRLF + b"--" + self._boundary + b"--" + CRLF
+        self._static_qp: dict[str, bytes] = {}
+
+    def envelope(self, recipient: Recipient, context: dict[str, Any]) -> Envelope:
+        """Return the SMTP envelope and bytes of one person's message."""
+        to = ascii_address(one_line(recipient.email))
+        subject = self.subject_prefix + self.templates.subject.render(context)
+        text = qp(crlf(self.templates.text.render(context)).encode("utf-8"))
+        html = self._html(context)
+        head = b"".join((
+            date_header(), self._from, header("To", format_address(recipient.name, to)),
+            header("Subject", subject), b"Message-ID: ", recipient.message_id.encode("ascii"),
+            CRLF, self._reply_to(recipient.reply_token),
+            b"List-Unsubscribe: <", recipient.unsubscribe_url.encode("ascii"), b">\r\n",
+            _ONE_CLICK))
+        data = b"".join((head, self._tail, text, self._between, html, self._end))
+        if self.dkim is not None:
+            data = self.dkim.sign(data) + data
+        return Envelope(self._return_path(recipient.reply_token), (to,), data)
+
+    def _html(self, context: dict[str, Any]) -> bytes:
+        """Render the HTML part, quoted-printable, encoding only the person's values."""
+        cache = self._static_qp
+        segments = []
+        for chunk in self.templates.html.generate(context):
+            if type(chunk) is Markup:  # a value: escaped by autoescape, encoded here
+                segments.append(qp(crlf(chunk).encode("utf-8")))
+                continue
+            encoded = cache.get(chunk)
+            if encoded is None:
+                encoded = qp(chunk.encode("utf-8"))
+                if len(cache) < _STATIC_LIMIT:  # a template has a bounded set of constants
+                    cache[chunk] = encoded
+            segments.append(encoded)
+        return _SOFT_BREAK.join(segments)
+
+    def _reply_to(self, token: str) -> bytes:
+        """Return the tracked Reply-To line, or nothing when replies go to the sender."""
+        if self.reply_domain is None:
+            return b""
+        return header("Reply-To", format_address(self._reply_name,
+                                                 f"reply+{token}@{self.reply_domain}"))
+
+    def _return_path(self, token: str) -> str:
+        """Bounces come back to bounce+TOKEN@ the reply domain when there is one."""
+        if self.bounce_domain:
+            return f"bounce+{token}@{self.bounce_domain}"
+        return self.from_email
+
+
+def build_reply(*, from_name: str, from_email: str, to_name: str, to_email: str, subject: str,
+                text: str, message_id: str, in_reply_to: str,
+                references: Sequence[str] = (), html: str | None = None,
+                reply_to: str | None = None, dkim: DkimSigner | None = None) -> Envelope:
+    """Build one threaded one-on-one reply (text, optionally HTML) from a campaign's sender.
+
+    The subject gets "Re: " unless it has it; In-Reply-To and References thread it under the
+    message answered; every header value is stripped of CR/LF first.
+    """
+    subject = one_line(subject)
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"
+    chain = [one_line(r) for r in references if one_line(r)]
+    if one_line(in_reply_to) and one_line(in_reply_to) not in chain:
+        chain.append(one_line(in_reply_to))
+    to = ascii_address(one_line(to_email))
+    lines = [date_header(), header("From", format_address(from_name, from_email)),
+             header("To", format_address(to_name, to)), header("Subject", subject),
+             header("Message-ID", message_id), header("In-Reply-To", in_reply_to)]
+    if chain:
+        lines.append(header("References", " ".join(chain)))
+    if reply_to:
+        lines.append(header("Reply-To", reply_to))
+    data = b"".join(lines) + b"MIME-Version: 1.0\r\n" + _reply_body(text, html)
+    if dkim is not None:
+        data = dkim.sign(data) + data
+    return Envelope(ascii_address(one_line(from_email)), (to,), data)
+
+
+def _reply_body(text: str, html: str | None) -> bytes:
+    """Return the Content-Type lines and body of a reply: text, or text and HTML."""
+    text_qp = qp(crlf(text).encode("utf-8"))
+    if html is None:
+        return _TEXT_PART + text_qp
+    boundary = new_boundary()
+    return (b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n\r\n--'
+            + boundary + CRLF + _TEXT_PART + text_qp + CRLF + b"--" + boundary + CRLF
+            + _HTML_PART + qp(crlf(html).encode("utf-8")) + CRLF + b"--" + boundary + b"--"
+            + CRLF)
