@@ -70,6 +70,17 @@ DEFAULTS: dict[str, Any] = {
     "SOFT_BOUNCE_LIMIT": 3,
     # Log level for the app and workers.
     "LOG_LEVEL": "INFO",
+    # --- Sending (campaigns) ---
+    # Ledger rows created per keyset batch when a campaign starts (the first batch in the request).
+    "LEDGER_BATCH_SIZE": 2000,
+    # Seconds before the first retry of an email the server deferred (4xx); doubles each time.
+    "SEND_RETRY_BACKOFF": 60,
+    # Attempts before a deferred email is marked failed.
+    "SEND_MAX_ATTEMPTS": 5,
+    # DKIM signing (all three set = sign): the d= domain, the selector, an RSA key (PEM or path).
+    "DKIM_DOMAIN": "",
+    "DKIM_SELECTOR": "",
+    "DKIM_PRIVATE_KEY": "",
 }
 
 _ENV_PREFIX = "CAMPAIGNS_"

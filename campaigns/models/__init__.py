@@ -21,6 +21,7 @@ from campaigns.models.campaign import (
     Delivery,
     DeliveryState,
     ReplyMode,
+    SendQuota,
 )
 from campaigns.models.followup import (
     Direction,
@@ -46,6 +47,6 @@ __all__ = [
     "ConsentStatus", "Delivery", "DeliveryState", "Direction", "FollowUp", "FollowUpMessage",
     "FollowUpNote", "FollowUpStatus", "ImportStatus", "InboundKind", "InboundMessage",
     "InboundStatus", "Lease", "MailboxCheckpoint", "MatchMethod", "Outcome", "ReceivedVia",
-    "ReplyMode", "Role", "Segment", "Subscriber", "SubscriberImport", "Suppression",
+    "ReplyMode", "Role", "Segment", "SendQuota", "Subscriber", "SubscriberImport", "Suppression",
     "SuppressionReason", "Tag", "User", "address_hash", "subscriber_tags",
 ]
