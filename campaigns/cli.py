@@ -122,3 +122,6 @@ def init_app(app: Flask) -> None:
     """Add the project's commands to the app's CLI (``flask --app campaigns`` sees them too)."""
     for command in (users_group, run_command, worker_command, shell_command, routes_command):
         app.cli.add_command(command)
+    from campaigns.cli_campaigns import campaigns_group
+
+    app.cli.add_command(campaigns_group)
