@@ -61,10 +61,12 @@ def send_command(campaign_id: int, follow: bool, interval: float) -> None:
 
 def _follow(campaign_id: int, interval: float) -> None:
     """Print one progress line per interval until the campaign stops sending."""
+    previous = None
     while True:
         db.session.expire_all()
         campaign = _get(campaign_id)
-        state = progress.progress(campaign)
+        state = progress.progress(campaign, previous)
+        previous = (state.counts["sent"], state.sampled_at)
         click.echo(progress_line(state))
         if campaign.status not in (CampaignStatus.SENDING, CampaignStatus.SCHEDULED):
             return

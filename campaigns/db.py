@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -63,3 +66,15 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
+
+
+def one_of(column: Any, values: Iterable[Any], item_type: Any) -> Any:
+    """SQL "column is one of values": one array parameter on PostgreSQL, IN elsewhere.
+
+    An IN list of hundreds of values is a new statement text for every length, expanded by
+    SQLAlchemy and parsed again by psycopg each time; ``= ANY(%s)`` is one parameter.
+    """
+    values = list(values)
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(item_type)))
+    return column.in_(values)

@@ -11,18 +11,20 @@ import logging
 import math
 import os
 import secrets
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import dramatiq
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Integer, func, select
 
 from campaigns import jobs
 from campaigns.core import campaigns as campaign_verbs
 from campaigns.core import composition, ledger, pacing, rate_limit, suppression
-from campaigns.core.unsubscribe_tokens import unsubscribe_url
-from campaigns.db import db, utcnow
+from campaigns.core.unsubscribe_tokens import unsubscribe_url, url_maker
+from campaigns.db import db, one_of, utcnow
 from campaigns.errors import CampaignsError
 from campaigns.mail.backends import backend_for_app
 from campaigns.mail.compose import CampaignComposer, Recipient
@@ -41,42 +43,73 @@ from workers.sweeps import sweep
 
 log = logging.getLogger(__name__)
 MAX_REQUEUE_PER_SWEEP = 50
+STATUS_CHECK_EVERY = 1.0  # seconds between looks at the campaign's status (pause, cancel)
+LEDGER_BUILD_SECONDS = 20.0  # one extend_ledger message builds for this long, then hands over
+
+
+@dataclass(frozen=True)
+class BatchCampaign:
+    """What a batch needs of its campaign, read once: a commit expires ORM objects."""
+
+    id: int
+    started_at: Any
+    from_name: str
+    from_email: str
+    rate_per_minute: int
+    rate_per_hour: int
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> BatchCampaign:
+        return cls(campaign.id, campaign.started_at, campaign.from_name, campaign.from_email,
+                   campaign.rate_per_minute, campaign.rate_per_hour)
 
 
 class LedgerStore:
-    """The campaign ledger as the send loop's store; every method commits."""
+    """The campaign ledger as the send loop's store, on an autocommit connection.
 
-    def __init__(self, campaign: Campaign, batch_id: str, attempts: dict[int, int]) -> None:
-        self.campaign_id, self.batch_id, self.attempts = campaign.id, batch_id, attempts
+    Each window is one UPDATE that records the last window's sent rows and marks the next
+    window ``sending``; in autocommit it is durable when it returns, before any SMTP.
+    """
+
+    def __init__(self, campaign_id: int, batch_id: str, attempts: dict[int, int],
+                 connection: Connection) -> None:
+        self.campaign_id, self.batch_id, self.attempts = campaign_id, batch_id, attempts
+        self.connection = connection
         self.next_retry: float | None = None  # seconds until the earliest deferred row is due
+        self._checked_at = time.monotonic()
 
     def begin_window(self, results: list[Result], keys: list[int]) -> set[int]:
         """Record the last window and durably mark the next one sending."""
-        self._record(results)
-        marked = ledger.mark_sending(self.batch_id, keys)
-        db.session.commit()
-        return marked
+        sent = self._record_others(results)
+        return ledger.advance_window(self.batch_id, sent, keys, self.connection)
 
     def end(self, results: list[Result], unsent: list[int], retry_after: float) -> None:
         """Record the last window and give back the rows never marked."""
-        self._record(results)
+        ledger.advance_window(self.batch_id, self._record_others(results), [], self.connection)
         retry_at = utcnow() + timedelta(seconds=retry_after) if retry_after else None
-        ledger.release(self.batch_id, unsent, retry_at)
+        ledger.release(self.batch_id, unsent, retry_at, self.connection)
         if unsent and retry_after:
             self._note_retry(retry_after)
-        db.session.commit()
 
     def stopped(self) -> bool:
-        """Tell whether the campaign was paused or cancelled meanwhile."""
-        status = db.session.scalar(select(Campaign.status).where(Campaign.id == self.campaign_id))
+        """Tell whether the campaign was paused or cancelled (looked up once a second)."""
+        if time.monotonic() - self._checked_at < STATUS_CHECK_EVERY:
+            return False
+        self._checked_at = time.monotonic()
+        status = self.connection.scalar(select(Campaign.status)
+                                        .where(Campaign.id == self.campaign_id))
         return status != CampaignStatus.SENDING
 
-    def _record(self, results: list[Result]) -> None:
-        """Record outcomes; a deferred row gets a retry time or, out of attempts, fails."""
-        if not results:
-            return
-        cfg, now, retry_at = current_app.config, utcnow(), {}
+    def _record_others(self, results: list[Result]) -> list[int]:
+        """Record every outcome but sent; return the sent ids (recorded with the window).
+
+        A deferred row gets a retry time, or fails once its attempts are used up.
+        """
+        cfg, now, retry_at, sent = current_app.config, utcnow(), {}, []
         for result in results:
+            if result.outcome is Outcome.SENT:
+                sent.append(result.key)
+                continue
             if result.outcome is not Outcome.RETRY:
                 continue
             made = self.attempts.get(result.key, 0) + 1
@@ -86,7 +119,10 @@ class LedgerStore:
             wait = cfg["SEND_RETRY_BACKOFF"] * 2 ** (made - 1)
             retry_at[result.key] = now + timedelta(seconds=wait)
             self._note_retry(wait)
-        ledger.record(self.batch_id, results, retry_at)
+        others = [r for r in results if r.outcome is not Outcome.SENT]
+        if others:
+            ledger.record(self.batch_id, others, retry_at, self.connection)
+        return sent
 
     def _note_retry(self, seconds: float) -> None:
         self.next_retry = seconds if self.next_retry is None else min(self.next_retry, seconds)
@@ -94,57 +130,72 @@ class LedgerStore:
 
 @dramatiq.actor(actor_name="outbound.send_batch", queue_name="outbound", max_retries=5,
                 min_backoff=1000, max_backoff=60_000, time_limit=3_600_000)
-def send_batch(campaign_id: int) -> None:
-    """Claim a batch of the campaign's pending rows and send them over one SMTP connection."""
+def send_batch(campaign_id: int, from_id: int = 0) -> None:
+    """Claim a batch of the campaign's pending rows and send them over one SMTP connection.
+
+    ``from_id`` is where the rows it was queued for start (a hint for the claim).
+    """
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status != CampaignStatus.SENDING:
         return
     batch_id = f"{os.getpid()}-{secrets.token_hex(8)}"
-    ids = ledger.claim(campaign_id, batch_id, current_app.config["SEND_BATCH_SIZE"])
+    ids = ledger.claim(campaign_id, batch_id, current_app.config["SEND_BATCH_SIZE"], from_id)
     db.session.commit()
     if ids:
-        _send_claimed(campaign, batch_id, ids)
-    campaign_verbs.finish_if_done(db.session.get(Campaign, campaign_id))
-    db.session.commit()
+        _send_claimed(BatchCampaign.of(campaign), batch_id, ids)
+    if len(ids) < current_app.config["SEND_BATCH_SIZE"]:  # near the end: is anything left?
+        campaign_verbs.finish_if_done(db.session.get(Campaign, campaign_id))
+        db.session.commit()
 
 
-def _send_claimed(campaign: Campaign, batch_id: str, ids: list[int]) -> None:
+def _send_claimed(campaign: BatchCampaign, batch_id: str, ids: list[int]) -> None:
     """Render, send and record the claimed rows; queue a later run for deferred ones."""
-    rows = _load_rows(ids)
-    store = LedgerStore(campaign, batch_id, {r.id: r.attempts for r in rows.values()})
-    prepare = _preparer(campaign, rows, suppression.suppressed_among(r.email for r in
-                                                                      rows.values()))
+    composer = composition.composer_for(db.session.get(Campaign, campaign.id))
+    rows = _load_rows(ids, with_fields="fields" in composer.templates.variables)
+    prepare = _preparer(campaign, composer, rows,
+                        suppression.suppressed_among(r.email for r in rows.values()))
+    db.session.commit()
     cfg = current_app.config
+    # The session's own connection, switched to autocommit for the loop: each window's
+    # statement is its own transaction, and a worker thread holds one connection, not two.
+    autocommit = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
     def limit(wanted: int) -> rate_limit.Grant:
         return rate_limit.reserve(campaign.from_email, wanted, campaign.rate_per_minute,
-                                  campaign.rate_per_hour)
+                                  campaign.rate_per_hour, autocommit)
 
     with backend_for_app(current_app) as backend:
+        store = LedgerStore(campaign.id, batch_id, {r.id: r.attempts for r in rows.values()},
+                            autocommit)
         send_all(backend, store, ids, prepare, window=cfg["SEND_WINDOW"], limit=limit,
                  retry_delay=cfg["SEND_RETRY_BACKOFF"])
+    db.session.commit()  # hands the connection back, isolation level restored
     if store.next_retry is not None:
         jobs.enqueue("outbound.send_batch", campaign.id, queue="outbound",
                      delay_ms=int(store.next_retry * 1000) + 50)
         db.session.commit()
 
 
-def _load_rows(ids: list[int]) -> dict[int, Any]:
-    """Return the claimed rows with their subscriber's fields, by delivery id (one query)."""
-    rows = db.session.execute(
-        select(Delivery.id, Delivery.subscriber_id, Delivery.email, Delivery.message_id,
+def _load_rows(ids: list[int], *, with_fields: bool) -> dict[int, Any]:
+    """Return the claimed rows with their subscriber's fields, by delivery id (one query).
+
+    Custom fields (JSON) are read only when the templates use them.
+    """
+    columns = [Delivery.id, Delivery.subscriber_id, Delivery.email, Delivery.message_id,
                Delivery.reply_token, Delivery.attempts, Subscriber.first_name,
-               Subscriber.last_name, Subscriber.company, Subscriber.fields,
-               Subscriber.consent_status)
-        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(Delivery.id.in_(ids)))
+               Subscriber.last_name, Subscriber.company, Subscriber.consent_status]
+    if with_fields:
+        columns.append(Subscriber.fields)
+    rows = db.session.execute(select(*columns)
+                              .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+                              .where(one_of(Delivery.id, ids, Integer)))
     return {row.id: row for row in rows}
 
 
-def _preparer(campaign: Campaign, rows: dict[int, Any], suppressed: set[str]):  # noqa: ANN202
+def _preparer(campaign: BatchCampaign, composer: CampaignComposer, rows: dict[int, Any],
+              suppressed: set[str]):  # noqa: ANN202
     """Return a function building one row's message, or deciding it is not to be sent."""
-    composer: CampaignComposer = composition.composer_for(campaign)
-    campaign_id = campaign.id
+    campaign_id, link_for = campaign.id, url_maker()
 
     def prepare(key: int) -> Outgoing:
         row = rows[key]
@@ -153,8 +204,8 @@ def _preparer(campaign: Campaign, rows: dict[int, Any], suppressed: set[str]):  
             return Outgoing(key, decided=Result(key, Outcome.SKIPPED, reason))
         person = composition.Person(row.subscriber_id, row.email, row.first_name or "",
                                     row.last_name or "", row.company or "",
-                                    row.fields or {})
-        link = unsubscribe_url(row.subscriber_id, campaign_id)
+                                    getattr(row, "fields", None) or {})
+        link = link_for(row.subscriber_id, campaign_id)
         try:
             envelope = composer.envelope(
                 Recipient(row.email, person.name, row.message_id, row.reply_token, link),
@@ -177,16 +228,29 @@ def _skip_reason(row: Any, suppressed: set[str]) -> str:
     return ""
 
 
-@dramatiq.actor(actor_name="outbound.extend_ledger", queue_name="outbound", max_retries=5,
+@dramatiq.actor(actor_name="outbound.extend_ledger", queue_name="default", max_retries=5,
                 min_backoff=1000, max_backoff=60_000)
 def extend_ledger(campaign_id: int, after_subscriber_id: int) -> None:
-    """Create the next keyset batch of a starting campaign's ledger rows."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or campaign.ledger_built_at is not None or campaign.status not in (
-            CampaignStatus.SENDING, CampaignStatus.PAUSED):
-        return
-    campaign_verbs.extend_ledger(campaign, after_subscriber_id)
-    db.session.commit()
+    """Build the rest of a starting campaign's ledger, batch after batch, each committed.
+
+    Each batch's send messages go out with its commit, so sending keeps pace with building;
+    after LEDGER_BUILD_SECONDS the job hands the rest to a new message.
+    """
+    deadline = time.monotonic() + LEDGER_BUILD_SECONDS
+    while True:
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is None or campaign.ledger_built_at is not None or campaign.status not in (
+                CampaignStatus.SENDING, CampaignStatus.PAUSED):
+            return
+        _, after_subscriber_id, done = campaign_verbs.add_ledger_batch(campaign,
+                                                                       after_subscriber_id)
+        if not done and time.monotonic() > deadline:
+            jobs.enqueue("outbound.extend_ledger", campaign_id, after_subscriber_id,
+                         queue="default")
+            done = True
+        db.session.commit()
+        if done:
+            return
 
 
 @dramatiq.actor(actor_name="outbound.send_test", queue_name="outbound", max_retries=0)
@@ -251,7 +315,7 @@ def _nudge(campaign: Campaign, cutoff: Any) -> None:
     """Re-queue a sending campaign's forgotten work and release its next wave when due."""
     if campaign.ledger_built_at is None and _last_row_at(campaign) < cutoff:
         jobs.enqueue("outbound.extend_ledger", campaign.id,
-                     ledger.last_subscriber_id(campaign.id), queue="outbound")
+                     ledger.last_subscriber_id(campaign.id), queue="default")
     campaign_verbs.enqueue_batches(campaign, pacing.release_wave(campaign))
     forgotten = ledger.ready_rows(campaign.id, older_than=cutoff)
     if forgotten:

@@ -19,6 +19,12 @@ from campaigns.errors import Conflict, NotFound, ValidationError
 from campaigns.models import Campaign, CampaignStatus, DeliveryState, ReplyMode, User
 
 St = CampaignStatus
+FIRST_LEDGER_BATCH = 1000
+
+
+def _empty_audience() -> ValidationError:
+    """Return the error for a campaign nobody would receive."""
+    return ValidationError("The audience is empty: nobody would receive this campaign.")
 EDITABLE_FIELDS = ("name", "kind", "goal", "subject", "body_mjml", "body_text", "from_name",
                    "from_email", "reply_mode", "audience", "timezone", "rate_per_minute",
                    "rate_per_hour", "daily_conversation_cap")
@@ -145,13 +151,14 @@ def _clean_count(name: str, value: Any) -> int:
     return number
 
 
-def require_ready(campaign: Campaign) -> composition.render.CompiledBody:
+def require_ready(campaign: Campaign, *, count_audience: bool = True
+                  ) -> composition.render.CompiledBody:
     """Raise what stops the campaign from sending; return its compiled body."""
     if not campaign.from_email:
         raise ValidationError("Set the from address first.")
     body = composition.ensure_renderable(campaign)
-    if audience.audience_count(campaign.audience) == 0:
-        raise ValidationError("The audience is empty: nobody would receive this campaign.")
+    if count_audience and audience.audience_count(campaign.audience) == 0:
+        raise _empty_audience()
     return body
 
 
@@ -183,7 +190,8 @@ def start(campaign: Campaign) -> int:
     """Send now: freeze the templates, create the first ledger rows; return how many."""
     if campaign.status not in (St.DRAFT, St.SCHEDULED):
         raise Conflict(f"This campaign is already {campaign.status}.")
-    body = require_ready(campaign)
+    # No count of the audience here (a full scan on a big list): an empty first batch says it.
+    body = require_ready(campaign, count_audience=False)
     now = utcnow()
     won = db.session.execute(
         update(Campaign).where(Campaign.id == campaign.id,
@@ -194,35 +202,49 @@ def start(campaign: Campaign) -> int:
     if not won:  # a second click or another process got there first
         raise Conflict("This campaign is already sending.")
     db.session.refresh(campaign)
-    first = max(current_app.config["LEDGER_BATCH_SIZE"],
-                pacing.wave_size(campaign) if campaign.daily_conversation_cap else 0)
-    return extend_ledger(campaign, 0, size=first)
+    # A small first batch, so the first emails leave within a second even for 100k people.
+    first = min(FIRST_LEDGER_BATCH, current_app.config["LEDGER_BATCH_SIZE"])
+    if campaign.daily_conversation_cap:
+        first = max(first, pacing.wave_size(campaign))
+    added, last, done = add_ledger_batch(campaign, 0, size=first)
+    if not added:
+        raise _empty_audience()  # the caller rolls back: the campaign stays as it was
+    if not done:  # the rest is built by a worker while the first emails go out
+        jobs.enqueue("outbound.extend_ledger", campaign.id, last, queue="default")
+    return added
 
 
-def extend_ledger(campaign: Campaign, after_subscriber_id: int, size: int | None = None) -> int:
-    """Create the next keyset batch of ledger rows and queue their sending; return the count."""
+def add_ledger_batch(campaign: Campaign, after_subscriber_id: int, size: int | None = None
+                     ) -> tuple[int, int, bool]:
+    """Create the next keyset batch of ledger rows and queue their sending.
+
+    Return the rows added, the last subscriber id and whether the ledger is now complete.
+    """
     size = size or current_app.config["LEDGER_BATCH_SIZE"]
-    added, last = ledger.add_rows(campaign, after_subscriber_id, size,
-                                  pacing.initial_state(campaign), composition.message_domain())
-    if added == size:
-        jobs.enqueue("outbound.extend_ledger", campaign.id, last, queue="outbound")
-    else:
+    added, last, first_id = ledger.add_rows(campaign, after_subscriber_id, size,
+                                            pacing.initial_state(campaign),
+                                            composition.message_domain())
+    done = added < size
+    if done:
         campaign.ledger_built_at = utcnow()
     if campaign.daily_conversation_cap:
         enqueue_batches(campaign, pacing.release_wave(campaign))
     else:
-        enqueue_batches(campaign, added)
+        enqueue_batches(campaign, added, first_id)
     db.session.flush()
-    return added
+    return added, last, done
 
 
-def enqueue_batches(campaign: Campaign, rows: int) -> int:
-    """Queue one send_batch message per SEND_BATCH_SIZE rows; return how many."""
+def enqueue_batches(campaign: Campaign, rows: int, from_id: int = 0) -> int:
+    """Queue one send_batch message per SEND_BATCH_SIZE rows; return how many.
+
+    ``from_id``, the first delivery id of the rows, tells the claims where to start looking.
+    """
     if rows <= 0 or campaign.status != St.SENDING:
         return 0
     messages = math.ceil(rows / current_app.config["SEND_BATCH_SIZE"])
     for _ in range(messages):
-        jobs.enqueue("outbound.send_batch", campaign.id, queue="outbound")
+        jobs.enqueue("outbound.send_batch", campaign.id, from_id, queue="outbound")
     return messages
 
 
@@ -264,7 +286,7 @@ def _requeue(campaign: Campaign) -> None:
     """Queue messages for every ready row, and the rest of the ledger if unfinished."""
     if campaign.ledger_built_at is None:
         jobs.enqueue("outbound.extend_ledger", campaign.id,
-                     ledger.last_subscriber_id(campaign.id), queue="outbound")
+                     ledger.last_subscriber_id(campaign.id), queue="default")
     enqueue_batches(campaign, ledger.ready_rows(campaign.id))
 
 
@@ -285,7 +307,7 @@ def finish_if_done(campaign: Campaign) -> bool:
     """Mark a sending campaign sent once its ledger is complete and nothing is open."""
     if campaign.status != St.SENDING or campaign.ledger_built_at is None:
         return False
-    if ledger.open_rows(campaign.id):
+    if ledger.has_open_rows(campaign.id):
         return False
     campaign.status, campaign.finished_at = St.SENT, utcnow()
     db.session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -63,7 +63,14 @@ class Checks:
         return not self.errors
 
 
-def context_for(campaign: Campaign, person: Person, unsubscribe: str) -> dict[str, Any]:
+class HasSender(Protocol):
+    """Anything with a campaign's sender fields (a Campaign or a snapshot of one)."""
+
+    from_name: str
+    from_email: str
+
+
+def context_for(campaign: HasSender, person: Person, unsubscribe: str) -> dict[str, Any]:
     """Return the Jinja context of one person's email."""
     return {"first_name": person.first_name, "last_name": person.last_name,
             "name": person.name, "email": person.email, "company": person.company,
@@ -176,7 +183,10 @@ _composers_lock = threading.Lock()
 
 
 def composer_for(campaign: Campaign) -> CampaignComposer:
-    """Return this process's composer of a sending campaign (built once per campaign)."""
+    """Return this process's composer of a sending campaign (built once per campaign).
+
+    Keyed by id and start time: a campaign's templates are frozen when it starts.
+    """
     key = (campaign.id, campaign.started_at)
     with _composers_lock:
         composer = _composers.get(key)

@@ -13,9 +13,13 @@ import os
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, Dialect, Integer, any_, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
 
 from campaigns.core import audience
 from campaigns.db import db, is_sqlite, utcnow
@@ -25,6 +29,7 @@ from campaigns.models import Campaign, Delivery, DeliveryState, Subscriber
 S = DeliveryState
 OPEN_STATES = (S.HELD, S.PENDING, S.SENDING)
 _TABLE = Delivery.__table__
+Executor = Connection | Session  # the session, or a worker's autocommit connection
 _STATE_OF = {Outcome.SENT: S.SENT, Outcome.FAILED: S.FAILED, Outcome.UNCERTAIN: S.UNCERTAIN,
              Outcome.SKIPPED: S.SKIPPED, Outcome.RETRY: S.PENDING}
 
@@ -35,23 +40,26 @@ def new_reply_token() -> str:
 
 
 def add_rows(campaign: Campaign, after_subscriber_id: int, size: int, state: DeliveryState,
-             domain: str) -> tuple[int, int]:
-    """Insert the next keyset batch of the audience; return (rows selected, last subscriber id)."""
+             domain: str) -> tuple[int, int, int]:
+    """Insert the next keyset batch of the audience.
+
+    Return the rows selected, the last subscriber id and the first new delivery id (0 if none).
+    """
     query = (audience.eligible_subscribers(campaign.audience)
              .where(Subscriber.id > after_subscriber_id).order_by(Subscriber.id).limit(size)
              .with_only_columns(Subscriber.id, Subscriber.email))
     found = db.session.execute(query).all()
     if not found:
-        return 0, after_subscriber_id
+        return 0, after_subscriber_id, 0
     now = utcnow()
     rows = [{"campaign_id": campaign.id, "subscriber_id": sid, "email": email, "state": state,
              "message_id": f"<{campaign.id}.{secrets.token_hex(10)}@{domain}>",
              "reply_token": new_reply_token(), "attempts": 0, "last_error": "",
              "created_at": now, "updated_at": now} for sid, email in found]
     insert = (sqlite.insert if is_sqlite() else postgresql.insert)(_TABLE)
-    db.session.execute(insert.on_conflict_do_nothing(
-        index_elements=["campaign_id", "subscriber_id"]), rows)
-    return len(found), found[-1][0]
+    new_ids = db.session.execute(insert.on_conflict_do_nothing(
+        index_elements=["campaign_id", "subscriber_id"]).returning(_TABLE.c.id), rows).scalars()
+    return len(found), found[-1][0], min(new_ids, default=0)
 
 
 def last_subscriber_id(campaign_id: int) -> int:
@@ -60,12 +68,25 @@ def last_subscriber_id(campaign_id: int) -> int:
                              .where(Delivery.campaign_id == campaign_id)) or 0
 
 
-def claim(campaign_id: int, batch_id: str, limit: int) -> list[int]:
-    """Claim up to ``limit`` ready pending rows for this batch; return their ids in order."""
+def claim(campaign_id: int, batch_id: str, limit: int, from_id: int = 0) -> list[int]:
+    """Claim up to ``limit`` ready pending rows for this batch; return their ids in order.
+
+    ``from_id`` (the first id of the ledger batch the message was queued for) only speeds the
+    search up: the index's pending part starts with entries of rows sent long ago, which a
+    scan from the campaign's first id would step over again and again.
+    """
+    claimed = _claim(campaign_id, batch_id, limit, from_id)
+    if not claimed and from_id:
+        claimed = _claim(campaign_id, batch_id, limit, 0)  # retried or released rows behind
+    return claimed
+
+
+def _claim(campaign_id: int, batch_id: str, limit: int, from_id: int) -> list[int]:
+    """Claim with one conditional UPDATE over a SKIP LOCKED selection."""
     now = utcnow()
     ready = (select(Delivery.id)
              .where(Delivery.campaign_id == campaign_id, Delivery.state == S.PENDING,
-                    Delivery.claimed_by.is_(None),
+                    Delivery.id >= from_id, Delivery.claimed_by.is_(None),
                     (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now))
              .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True))
     claimed = db.session.execute(
@@ -76,42 +97,94 @@ def claim(campaign_id: int, batch_id: str, limit: int) -> list[int]:
     return sorted(claimed)
 
 
-def mark_sending(batch_id: str, ids: list[int]) -> set[int]:
-    """Mark claimed rows ``sending`` (the caller commits before SMTP); return those marked."""
-    if not ids:
+# One statement per window: the last window's sent rows become ``sent`` and the next
+# window's claimed rows become ``sending``. With an autocommit connection it is also the
+# window's whole transaction: one round trip to the database per window.
+def _ids(name: str, dialect: str) -> Any:
+    """Condition "id is one of the ids in parameter ``name``" (an array on PostgreSQL)."""
+    if dialect == "postgresql":
+        return _TABLE.c.id == any_(bindparam(name, type_=ARRAY(Integer)))
+    return _TABLE.c.id.in_(bindparam(name, expanding=True))
+
+
+def _window_statement(dialect: str) -> Any:
+    """Return the window statement for a dialect."""
+    was_sending = _TABLE.c.state == S.SENDING
+    return (
+        update(_TABLE)
+        .where(_TABLE.c.claimed_by == bindparam("batch"),
+               (was_sending & _ids("sent", dialect))
+               | ((_TABLE.c.state == S.PENDING) & _ids("next", dialect)))
+        .values(state=case((was_sending, S.SENT.value), else_=S.SENDING.value),
+                sent_at=case((was_sending, bindparam("now")), else_=_TABLE.c.sent_at),
+                last_error=case((was_sending, ""), else_=_TABLE.c.last_error),
+                attempts=case((_TABLE.c.state == S.PENDING, _TABLE.c.attempts + 1),
+                              else_=_TABLE.c.attempts),
+                claimed_at=bindparam("now"), updated_at=bindparam("now"))
+        .returning(_TABLE.c.id, _TABLE.c.state))
+
+
+# One statement per window: the last window's sent rows become ``sent`` and the next
+# window's claimed rows become ``sending``. With an autocommit connection it is also the
+# window's whole transaction: one round trip to the database per window.
+_WINDOW = {dialect: _window_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_OUTCOME = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.state.in_([S.PENDING, S.SENDING]),
+           _TABLE.c.claimed_by == bindparam("batch"))
+    .values(state=bindparam("new_state"), last_error=bindparam("error"),
+            next_attempt_at=bindparam("retry_at"), claimed_by=bindparam("claim"),
+            updated_at=bindparam("now")))
+
+
+def advance_window(batch_id: str, sent: list[int], next_ids: list[int],
+                   executor: Executor | None = None) -> set[int]:
+    """Record sent rows and mark the next window ``sending``; return the ids now sending.
+
+    Only rows still claimed by this batch change, each from the state it must be in, so a
+    row another worker took (or the sweep settled) is left alone and not sent here.
+    """
+    if not sent and not next_ids:
         return set()
-    now = utcnow()
-    marked = db.session.execute(
-        update(_TABLE).where(_TABLE.c.id.in_(ids), _TABLE.c.state == S.PENDING,
-                             _TABLE.c.claimed_by == batch_id)
-        .values(state=S.SENDING, claimed_at=now, updated_at=now,
-                attempts=_TABLE.c.attempts + 1)
-        .returning(_TABLE.c.id)).scalars().all()
-    return set(marked)
+    executor = executor or db.session
+    params = {"batch": batch_id, "sent": sent, "next": next_ids, "now": utcnow()}
+    if isinstance(executor, Connection) and executor.dialect.name == "postgresql":
+        # The hot path of sending: the statement compiled once, run as its SQL text.
+        sql, constants = _compiled_window(executor.dialect)
+        rows = executor.exec_driver_sql(sql, {**constants, **params})
+    else:
+        rows = executor.execute(_WINDOW["sqlite" if is_sqlite() else "postgresql"], params)
+    return {row_id for row_id, state in rows if state == S.SENDING}
 
 
-def record(batch_id: str, results: list[Result], retry_at: dict[int, datetime]) -> None:
+@lru_cache(maxsize=4)
+def _compiled_window(dialect: Dialect) -> tuple[str, dict[str, Any]]:
+    """Return the PostgreSQL window statement as SQL text and the values of its constants."""
+    compiled = _WINDOW["postgresql"].compile(dialect=dialect)
+    return compiled.string, {k: v for k, v in compiled.params.items() if v is not None}
+
+
+def mark_sending(batch_id: str, ids: list[int], executor: Executor | None = None) -> set[int]:
+    """Mark claimed rows ``sending`` (committed before their SMTP transactions)."""
+    return advance_window(batch_id, [], ids, executor)
+
+
+def record(batch_id: str, results: list[Result], retry_at: dict[int, datetime],
+           executor: Executor | None = None) -> None:
     """Record outcomes of this batch's rows (sent in one statement, the others per row)."""
-    now = utcnow()
+    executor = executor or db.session
     sent = [r.key for r in results if r.outcome is Outcome.SENT]
     if sent:
-        db.session.execute(
-            update(_TABLE).where(_TABLE.c.id.in_(sent), _TABLE.c.state == S.SENDING,
-                                 _TABLE.c.claimed_by == batch_id)
-            .values(state=S.SENT, sent_at=now, updated_at=now, last_error=""))
-    others = [_row_values(r, retry_at, batch_id) for r in results
+        advance_window(batch_id, sent, [], executor)
+    now = utcnow()
+    others = [_row_values(r, retry_at, batch_id, now) for r in results
               if r.outcome is not Outcome.SENT]
     if others:
-        db.session.execute(
-            update(_TABLE).where(_TABLE.c.id == bindparam("row_id"),
-                                 _TABLE.c.state.in_([S.PENDING, S.SENDING]),
-                                 _TABLE.c.claimed_by == batch_id)
-            .values(state=bindparam("new_state"), last_error=bindparam("error"),
-                    next_attempt_at=bindparam("retry_at"), claimed_by=bindparam("claim"),
-                    updated_at=now), others)
+        executor.execute(_OUTCOME, others)
 
 
-def _row_values(result: Result, retry_at: dict[int, datetime], batch_id: str) -> dict:
+def _row_values(result: Result, retry_at: dict[int, datetime], batch_id: str,
+                now: datetime) -> dict:
     """Return the statement parameters recording one non-sent outcome.
 
     A deferred row goes back to pending, unclaimed, due at its retry time; one with no retry
@@ -122,14 +195,15 @@ def _row_values(result: Result, retry_at: dict[int, datetime], batch_id: str) ->
         else _STATE_OF[result.outcome]
     return {"row_id": result.key, "new_state": state, "error": result.detail[:2000],
             "retry_at": retry_at.get(result.key) if retrying else None,
-            "claim": None if retrying else batch_id}
+            "claim": None if retrying else batch_id, "batch": batch_id, "now": now}
 
 
-def release(batch_id: str, ids: Iterable[int], retry_at: datetime | None = None) -> None:
+def release(batch_id: str, ids: Iterable[int], retry_at: datetime | None = None,
+            executor: Executor | None = None) -> None:
     """Give back claimed rows this batch never marked, ready again at ``retry_at``."""
     ids = list(ids)
     if ids:
-        db.session.execute(
+        (executor or db.session).execute(
             update(_TABLE).where(_TABLE.c.id.in_(ids), _TABLE.c.state == S.PENDING,
                                  _TABLE.c.claimed_by == batch_id)
             .values(claimed_by=None, claimed_at=None, next_attempt_at=retry_at,
@@ -146,10 +220,10 @@ def counts(campaign_id: int) -> dict[str, int]:
     return found
 
 
-def open_rows(campaign_id: int) -> int:
-    """Return how many rows are still held, pending or sending."""
-    return db.session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.campaign_id == campaign_id, Delivery.state.in_(OPEN_STATES))) or 0
+def has_open_rows(campaign_id: int) -> bool:
+    """Tell whether any row is still held, pending or sending."""
+    return db.session.scalar(select(Delivery.id).where(
+        Delivery.campaign_id == campaign_id, Delivery.state.in_(OPEN_STATES)).limit(1)) is not None
 
 
 def ready_rows(campaign_id: int, older_than: datetime | None = None) -> int:
@@ -169,12 +243,6 @@ def next_retry_at(campaign_id: int) -> datetime | None:
     return db.session.scalar(select(func.min(Delivery.next_attempt_at)).where(
         Delivery.campaign_id == campaign_id, Delivery.state == S.PENDING,
         Delivery.claimed_by.is_(None), Delivery.next_attempt_at > utcnow()))
-
-
-def sent_since(campaign_id: int, since: datetime) -> int:
-    """Return how many of the campaign's emails went out since a time."""
-    return db.session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.campaign_id == campaign_id, Delivery.sent_at >= since)) or 0
 
 
 def free_stale_claims(stale_after: timedelta) -> int:

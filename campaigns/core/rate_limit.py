@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from campaigns.core.ledger import Executor
 from campaigns.db import db, is_sqlite, utcnow
 from campaigns.mail.sendloop import Grant
 from campaigns.models import SendQuota
@@ -49,8 +50,13 @@ def limits_for(per_minute: int, per_hour: int) -> list[tuple[str, int, int]]:
     return [(name, seconds, chosen[name]) for name, seconds in PERIODS if chosen[name] > 0]
 
 
-def reserve(sender: str, wanted: int, per_minute: int = 0, per_hour: int = 0) -> Grant:
-    """Take up to ``wanted`` emails from the sender's allowance; say when to come back."""
+def reserve(sender: str, wanted: int, per_minute: int = 0, per_hour: int = 0,
+            executor: Executor | None = None) -> Grant:
+    """Take up to ``wanted`` emails from the sender's allowance; say when to come back.
+
+    With the database limiter each change is its own atomic statement, so ``executor`` may be
+    an autocommit connection (the send loop's) and the reservation holds at once.
+    """
     limits = limits_for(per_minute, per_hour)
     if not limits or wanted <= 0:
         return Grant(wanted)
@@ -58,7 +64,8 @@ def reserve(sender: str, wanted: int, per_minute: int = 0, per_hour: int = 0) ->
     keys = [(_key(sender, name, int(now // seconds)), seconds, limit)
             for name, seconds, limit in limits]
     url = _redis_url()
-    granted = _reserve_redis(url, keys, wanted) if url else _reserve_db(keys, wanted)
+    granted = _reserve_redis(url, keys, wanted) if url \
+        else _reserve_db(keys, wanted, executor or db.session)
     if granted >= wanted:
         return Grant(granted)
     # Ask again when the shortest window turns over: cheap, and right whichever limit bit.
@@ -92,21 +99,43 @@ def _reserve_redis(url: str, keys: list[tuple[str, int, int]], wanted: int) -> i
     return int(client.eval(_RESERVE, len(names), *names, *args))  # type: ignore[attr-defined]
 
 
-def _reserve_db(keys: list[tuple[str, int, int]], wanted: int) -> int:
-    """Reserve in the send_quotas table; the row locks last until the caller commits."""
+def _reserve_db(keys: list[tuple[str, int, int]], wanted: int, executor: Executor) -> int:
+    """Reserve in the send_quotas table with conditional updates (safe in autocommit).
+
+    Each window's counter only grows while it stays within its limit; when a second limit
+    refuses, what the first gave is handed back.
+    """
     rows = [{"key": key, "used": 0, "expires_at": _expiry(key, seconds)}
             for key, seconds, _ in keys]
     insert = (sqlite.insert if is_sqlite() else postgresql.insert)(SendQuota.__table__)
-    db.session.execute(insert.on_conflict_do_nothing(index_elements=["key"]), rows)
-    used = dict(db.session.execute(
-        select(SendQuota.key, SendQuota.used).where(SendQuota.key.in_([k for k, _, _ in keys]))
-        .with_for_update()).all())
-    granted = min([wanted] + [max(0, limit - used.get(key, 0)) for key, _, limit in keys])
-    if granted > 0:
-        db.session.execute(update(SendQuota).where(SendQuota.key.in_([k for k, _, _ in keys]))
-                           .values(used=SendQuota.used + granted)
-                           .execution_options(synchronize_session=False))
-    return granted
+    executor.execute(insert.on_conflict_do_nothing(index_elements=["key"]), rows)
+    for _ in range(5):  # another worker may take the same allowance between look and take
+        used = dict(executor.execute(select(SendQuota.key, SendQuota.used)
+                                     .where(SendQuota.key.in_([k for k, _, _ in keys]))).all())
+        granted = min([wanted] + [limit - used.get(key, 0) for key, _, limit in keys])
+        if granted <= 0:
+            return 0
+        if _take(executor, keys, granted):
+            return granted
+    return 0
+
+
+def _take(executor: Executor, keys: list[tuple[str, int, int]], count: int) -> bool:
+    """Add count to every counter if each stays within its limit; all or nothing."""
+    taken = []
+    for key, _, limit in keys:
+        done = executor.execute(
+            update(SendQuota).where(SendQuota.key == key, SendQuota.used + count <= limit)
+            .values(used=SendQuota.used + count)
+            .execution_options(synchronize_session=False)).rowcount
+        if not done:
+            for back in taken:
+                executor.execute(update(SendQuota).where(SendQuota.key == back)
+                                 .values(used=SendQuota.used - count)
+                                 .execution_options(synchronize_session=False))
+            return False
+        taken.append(key)
+    return True
 
 
 def _expiry(key: str, seconds: int) -> datetime:

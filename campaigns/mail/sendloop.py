@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from campaigns.errors import PermanentMailError, TransientMailError, UncertainDeliveryError
+from campaigns.errors import MailError, TransientMailError, UncertainDeliveryError
 from campaigns.mail.backends import Envelope, MailBackend
 
 
@@ -92,8 +92,8 @@ def send_all(backend: MailBackend, store: SendStore, keys: Sequence[int],
         grant = limit(len(ready)) if limit is not None and ready else Grant(len(ready))
         marked = store.begin_window(results, [item.key for item in ready[:grant.count]])
         _count(summary, results)
-        results = [_send_one(backend, item) for item in ready[:grant.count]
-                   if item.key in marked]
+        results = send_window(backend, [item for item in ready[:grant.count]
+                                        if item.key in marked])
         position += len(chunk)
         if grant.count < len(ready):
             unsent = [item.key for item in ready[grant.count:]] + list(keys[position:])
@@ -103,19 +103,37 @@ def send_all(backend: MailBackend, store: SendStore, keys: Sequence[int],
     return _finish(store, summary, results, [], 0.0)
 
 
-def _send_one(backend: MailBackend, item: Outgoing) -> Result:
-    """Run one SMTP transaction and name its outcome."""
-    assert item.envelope is not None
+def send_window(backend: MailBackend, items: list[Outgoing]) -> list[Result]:
+    """Send a window's messages (pipelined when the backend can); name each outcome."""
+    send_many = getattr(backend, "send_many", None)
+    if send_many is not None:
+        errors = send_many([item.envelope for item in items])
+    else:
+        errors = [_attempt(backend, item.envelope) for item in items]
+    return [_result(item.key, error) for item, error in zip(items, errors, strict=True)]
+
+
+def _attempt(backend: MailBackend, envelope: Envelope | None) -> MailError | None:
+    """Run one SMTP transaction; return its error instead of raising it."""
+    assert envelope is not None
     try:
-        backend.send(item.envelope)
-    except UncertainDeliveryError as exc:
-        return Result(item.key, Outcome.UNCERTAIN, exc.message)
-    except TransientMailError as exc:
-        detail = exc.message if "smtp_code" in exc.details else f"no connection: {exc.message}"
-        return Result(item.key, Outcome.RETRY, detail)
-    except PermanentMailError as exc:
-        return Result(item.key, Outcome.FAILED, exc.message)
-    return Result(item.key, Outcome.SENT)
+        backend.send(envelope)
+    except MailError as exc:
+        return exc
+    return None
+
+
+def _result(key: int, error: MailError | None) -> Result:
+    """Name the outcome of one transaction from the error it ended in, if any."""
+    if error is None:
+        return Result(key, Outcome.SENT)
+    if isinstance(error, UncertainDeliveryError):
+        return Result(key, Outcome.UNCERTAIN, error.message)
+    if isinstance(error, TransientMailError):
+        detail = error.message if "smtp_code" in error.details \
+            else f"no connection: {error.message}"
+        return Result(key, Outcome.RETRY, detail)
+    return Result(key, Outcome.FAILED, error.message)
 
 
 def _connection_down(results: list[Result]) -> bool:

@@ -76,8 +76,10 @@ def show(campaign_id: int):
 def live_progress(campaign_id: int):
     """The progress block alone, polled by htmx while the campaign sends."""
     campaign = _get(campaign_id)
+    sent, at = request.args.get("sent", type=int), request.args.get("at", type=float)
+    previous = (sent, at) if sent is not None and at is not None else None
     return render_template("campaigns/_progress.html", campaign=campaign,
-                           progress=progress.progress(campaign), action=ActionForm())
+                           progress=progress.progress(campaign, previous), action=ActionForm())
 
 
 @bp.route("/<int:campaign_id>/ledger")

@@ -75,7 +75,8 @@ def test_the_preview_frame_has_its_own_policy_and_escapes_the_person(logged_in, 
 
 
 def test_send_now_starts_the_campaign_and_shows_live_progress(logged_in, draft):
-    response = post_form(logged_in, f"/campaigns/{draft.id}/send", page=f"/campaigns/{draft.id}/edit")
+    response = post_form(logged_in, f"/campaigns/{draft.id}/send",
+                         page=f"/campaigns/{draft.id}/edit")
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Campaign, draft.id).status == CampaignStatus.SENDING
