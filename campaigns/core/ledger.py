@@ -130,7 +130,8 @@ def _window_statement(dialect: str) -> Any:
 _WINDOW = {dialect: _window_statement(dialect) for dialect in ("postgresql", "sqlite")}
 _OUTCOME = (
     update(_TABLE)
-    .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.state.in_([S.PENDING, S.SENDING]),
+    .where(_TABLE.c.id == bindparam("row_id"),
+           (_TABLE.c.state == S.PENDING) | (_TABLE.c.state == S.SENDING),  # executemany: no IN
            _TABLE.c.claimed_by == bindparam("batch"))
     .values(state=bindparam("new_state"), last_error=bindparam("error"),
             next_attempt_at=bindparam("retry_at"), claimed_by=bindparam("claim"),

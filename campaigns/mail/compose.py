@@ -119,8 +119,7 @@ class CampaignComposer:
             date_header(), self._from, header("To", format_address(recipient.name, to)),
             header("Subject", subject), b"Message-ID: ", recipient.message_id.encode("ascii"),
             CRLF, self._reply_to(recipient.reply_token),
-            b"List-Unsubscribe: <", recipient.unsubscribe_url.encode("ascii"), b">\r\n",
-            _ONE_CLICK))
+            _list_unsubscribe(recipient.unsubscribe_url), _ONE_CLICK))
         data = b"".join((head, self._tail, text, self._between, html, self._end))
         if self.dkim is not None:
             data = self.dkim.sign(data) + data
@@ -155,6 +154,11 @@ class CampaignComposer:
         if self.bounce_domain:
             return f"bounce+{token}@{self.bounce_domain}"
         return self.from_email
+
+
+def _list_unsubscribe(url: str) -> bytes:
+    """Return the List-Unsubscribe line (never folded: some readers keep the fold's space)."""
+    return b"List-Unsubscribe: <" + url.encode("ascii") + b">\r\n"
 
 
 def _render(template: Template, values: dict[str, Any]) -> str:

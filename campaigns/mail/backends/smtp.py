@@ -129,13 +129,14 @@ class SmtpBackend:
             conn.send(group)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
-            return self._lost(outcomes, previous, current, f"while sending: {exc}")
+            return self._lost(outcomes, previous, current, f"while sending the data: {exc}")
         if previous is not None:
             try:
                 code, reply = conn.getreply()
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
                 self._drop()
-                return self._lost(outcomes, previous, current, f"after the data: {exc}")
+                return self._lost(outcomes, previous, current,
+                                  f"after the message data: {exc}")
             outcomes[previous] = None if code == 250 else _refusal(code, reply, "end of data")
         if current is None:
             return None
