@@ -106,7 +106,8 @@ def templates_for(campaign: Campaign, *, draft: bool = False) -> render.Template
     if draft or campaign.compiled_html is None:
         body = render.compile_mjml(campaign.body_mjml, campaign.body_text)
     else:
-        body = render.CompiledBody(campaign.compiled_html, campaign.compiled_text or "")
+        body = render.CompiledBody(campaign.compiled_html, campaign.compiled_text or "",
+                                   generated_text=not campaign.body_text.strip())
     return render.build_templates(campaign.subject, body)
 
 

@@ -10,6 +10,7 @@ message; a soft line break between segments keeps every line short without a sec
 from __future__ import annotations
 
 import binascii
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from campaigns.mail.headers import (
     header,
     one_line,
 )
+from campaigns.mail.htmltext import tidy_text
 from campaigns.mail.render import Problem, TemplateError, Templates
 
 _SOFT_BREAK = b"=\r\n"
@@ -37,6 +39,7 @@ _HTML_PART = (b'Content-Type: text/html; charset="utf-8"\r\n'
               b"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
 _ONE_CLICK = b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
 _STATIC_LIMIT = 4096
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +114,9 @@ class CampaignComposer:
         try:
             values = {**self._globals, **context}
             subject = self.subject_prefix + _render(self.templates.subject, values)
-            text = qp(crlf(_render(self.templates.text, values)).encode("utf-8"))
+            text = _render(self.templates.text, values)
+            text = tidy_text(text) if self.templates.tidy_text else crlf(text)
+            text = qp(text.encode("utf-8"))
             html = self._html(values)
         except Exception as exc:  # noqa: BLE001 - a user's template can fail in any way
             raise TemplateError([Problem("body", f"Jinja: {exc}")]) from exc
@@ -178,9 +183,10 @@ def build_reply(*, from_name: str, from_email: str, to_name: str, to_email: str,
     subject = one_line(subject)
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
-    chain = [one_line(r) for r in references if one_line(r)]
-    if one_line(in_reply_to) and one_line(in_reply_to) not in chain:
-        chain.append(one_line(in_reply_to))
+    chain = message_ids(" ".join(references))
+    in_reply_to = next(iter(message_ids(in_reply_to)), "")
+    if in_reply_to and in_reply_to not in chain:
+        chain.append(in_reply_to)
     to = ascii_address(one_line(to_email))
     lines = [date_header(), header("From", format_address(from_name, from_email)),
              header("To", format_address(to_name, to)), header("Subject", subject),
@@ -193,6 +199,11 @@ def build_reply(*, from_name: str, from_email: str, to_name: str, to_email: str,
     if dkim is not None:
         data = dkim.sign(data) + data
     return Envelope(ascii_address(one_line(from_email)), (to,), data)
+
+
+def message_ids(value: str) -> list[str]:
+    """Return the <message-ids> in a header value, dropping anything else."""
+    return _MESSAGE_ID.findall(value or "")
 
 
 def _reply_body(text: str, html: str | None) -> bytes:

@@ -56,10 +56,14 @@ def _word(text: str) -> str:
 
 
 def _fold(line: str) -> str:
-    """Fold a long header line at spaces so that lines stay near 78 characters."""
+    """Fold a long header line at spaces so that lines stay near 78 characters.
+
+    The name and the first word stay together: a fold right after the colon would make
+    some parsers read the value with a leading space.
+    """
     out, current = [], ""
     for word in line.split(" "):
-        if current and len(current) + 1 + len(word) > 78:
+        if current and " " in current and len(current) + 1 + len(word) > 78:
             out.append(current)
             current = " " + word
         else:

@@ -11,6 +11,8 @@ _BLOCK = frozenset({"p", "div", "table", "tr", "section", "article", "header", "
 _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol"})
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_SPACE_AROUND_BREAK = re.compile(r"[ \t]*\r?\n[ \t]*")
+_MANY_BREAKS = re.compile(r"(?:\r\n){3,}")
 
 
 class _TextWriter(HTMLParser):
@@ -78,3 +80,9 @@ def html_to_text(html: str) -> str:
     writer.close()
     lines = [line.strip() for line in "".join(writer.out).split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def tidy_text(text: str) -> str:
+    """Tidy a generated text part once rendered (Jinja blocks leave blank lines and spaces)."""
+    text = _SPACE_AROUND_BREAK.sub("\r\n", text)
+    return _MANY_BREAKS.sub("\r\n\r\n", text).strip() + "\r\n"

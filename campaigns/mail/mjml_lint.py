@@ -7,6 +7,7 @@ which the document, closed off there, stops compiling is where the error starts.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 from mjml import mjml2html
@@ -18,6 +19,7 @@ mj-accordion-element mj-accordion-title mj-accordion-text mj-button mj-carousel
 mj-carousel-image mj-column mj-divider mj-group mj-hero mj-image mj-navbar mj-navbar-link
 mj-raw mj-section mj-social mj-social-element mj-spacer mj-table mj-text mj-wrapper
 """.split())
+_POSITION = re.compile(r" at position (\d+):(\d+)")
 # Tags whose content is HTML, not MJML: mj-* tags inside them are a mistake.
 ENDING_TAGS = frozenset({"mj-text", "mj-button", "mj-table", "mj-raw", "mj-navbar-link",
                          "mj-accordion-title", "mj-accordion-text", "mj-social-element",
@@ -82,7 +84,7 @@ def lint(source: str) -> list[tuple[int, str]]:
     problems = walker.problems + walker.unclosed()
     if "<mjml" not in source:
         problems.append((1, "an MJML document starts with <mjml> and holds <mj-body>"))
-    return sorted(problems)
+    return sorted(problems, key=lambda problem: problem[0])  # by line, first found first
 
 
 def first_failing_line(source: str) -> int | None:
@@ -110,4 +112,12 @@ def locate(source: str, compiler_message: str) -> list:
     found = lint(source)
     if found:
         return [Problem("body", f"MJML: {message}", line) for line, message in found]
+    position = _POSITION.search(compiler_message)
+    if position:  # some mrml errors carry the token's byte span: "... at position 16:28"
+        data, start, end = source.encode("utf-8"), int(position.group(1)), int(position.group(2))
+        token = data[start:end]
+        offset = start + len(token) - len(token.lstrip())  # the span starts with whitespace
+        line = data[:offset].count(b"\n") + 1
+        message = compiler_message[:position.start()].rstrip()
+        return [Problem("body", f"MJML: {message}", line)]
     return [Problem("body", f"MJML: {compiler_message}", first_failing_line(source))]

@@ -19,7 +19,7 @@ from mjml import mjml2html
 
 from campaigns.errors import ValidationError
 from campaigns.mail import mjml_lint
-from campaigns.mail.htmltext import html_to_text
+from campaigns.mail.htmltext import html_to_text, tidy_text
 
 # Names every template can use; anything else is reported as a warning in the editor.
 PERSON_FIELDS = ("first_name", "last_name", "name", "email", "company", "fields",
@@ -80,6 +80,7 @@ class Templates:
     html: Template
     text: Template
     variables: set[str] = field(default_factory=set)
+    tidy_text: bool = False  # the text part was generated from the HTML: tidy it once rendered
 
 
 def fallback(value: Any, default: str = "") -> Any:
@@ -129,14 +130,16 @@ def build_templates(subject: str, compiled: CompiledBody) -> Templates:
         variables |= meta.find_undeclared_variables(env.parse(src))
     return Templates(subject=text_env.from_string(subject),
                      html=html_env.from_string(compiled.html),
-                     text=text_env.from_string(compiled.text), variables=variables)
+                     text=text_env.from_string(compiled.text), variables=variables,
+                     tidy_text=compiled.generated_text)
 
 
 def render(templates: Templates, context: dict[str, Any]) -> Rendered:
     """Render one person's message; raise TemplateError with the failing line."""
+    text = _render_part("text", templates.text, context)
     return Rendered(subject=_render_part("subject", templates.subject, context),
                     html=_render_part("body", templates.html, context),
-                    text=_render_part("text", templates.text, context))
+                    text=tidy_text(text) if templates.tidy_text else text)
 
 
 def check_runtime(source: str, subject: str, body_text: str, context: dict[str, Any]
