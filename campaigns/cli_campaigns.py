@@ -50,13 +50,9 @@ def send_command(campaign_id: int, follow: bool, interval: float) -> None:
             click.echo("No broker is configured: 'campaigns run' sends it (its workers run "
                        "in the web process), or add --follow to send from here.")
         return
-    worker = jobs.start_in_process_worker(current_app) if jobs.is_in_process(current_app) \
-        else None
-    try:
-        _follow(campaign_id, interval)
-    finally:
-        if worker is not None:
-            worker.stop()
+    if jobs.is_in_process(current_app):  # the real app, not the proxy: workers have no context
+        jobs.start_in_process_worker(current_app._get_current_object())  # type: ignore[attr-defined]
+    _follow(campaign_id, interval)
 
 
 def _follow(campaign_id: int, interval: float) -> None:

@@ -185,3 +185,6 @@ def worker(app: Flask):  # noqa: ANN201
     running.broker.flush_all()
     yield running
     running.broker.flush_all()
+    # Stopped, so that no worker bound to this app runs the jobs of later tests that did not
+    # ask for one (with Redis or PostgreSQL they would act on the next test's rows).
+    inprocess.stop()

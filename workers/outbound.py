@@ -269,17 +269,6 @@ def send_test(campaign_id: int, user_id: int, subscriber_id: int) -> None:
         backend.send(envelope)
 
 
-@dramatiq.actor(actor_name="campaigns.start_scheduled", queue_name="outbound", max_retries=3)
-def start_scheduled(campaign_id: int) -> None:
-    """Start a scheduled campaign when its time has come (the sweep does it too)."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or campaign.status != CampaignStatus.SCHEDULED:
-        return
-    if campaign.scheduled_at and campaign.scheduled_at > utcnow() + timedelta(seconds=1):
-        return  # rescheduled later; its own message or the sweep will start it
-    _start_or_return_to_draft(campaign)
-
-
 def _start_or_return_to_draft(campaign: Campaign) -> None:
     """Start a scheduled campaign; if it can no longer send, return it to draft and say why."""
     try:

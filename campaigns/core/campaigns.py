@@ -173,8 +173,8 @@ def schedule(campaign: Campaign, local_time: datetime, timezone: str) -> Campaig
     require_ready(campaign)
     campaign.timezone, campaign.scheduled_at, campaign.status = zone, moment, St.SCHEDULED
     db.session.flush()
-    delay = int((moment - utcnow()).total_seconds() * 1000)
-    jobs.enqueue("campaigns.start_scheduled", campaign.id, queue="outbound", delay_ms=delay)
+    # No delayed broker message (it could wait months in a queue): the sweep, every
+    # SWEEP_INTERVAL seconds, starts the scheduled campaigns whose time has come.
     return campaign
 
 

@@ -82,16 +82,21 @@ def claim(campaign_id: int, batch_id: str, limit: int, from_id: int = 0) -> list
 
 
 def _claim(campaign_id: int, batch_id: str, limit: int, from_id: int) -> list[int]:
-    """Claim with one conditional UPDATE over a SKIP LOCKED selection."""
+    """Claim with one conditional UPDATE over a SKIP LOCKED selection.
+
+    The selection is a materialised CTE: as a subquery in ``IN (...)`` PostgreSQL may run it
+    again for each row it updates, and the LIMIT then no longer holds.
+    """
     now = utcnow()
     ready = (select(Delivery.id)
              .where(Delivery.campaign_id == campaign_id, Delivery.state == S.PENDING,
                     Delivery.id >= from_id, Delivery.claimed_by.is_(None),
                     (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now))
-             .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True))
+             .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
+             .cte("ready").prefix_with("MATERIALIZED"))
     claimed = db.session.execute(
-        update(_TABLE).where(_TABLE.c.id.in_(ready.scalar_subquery()),
-                             _TABLE.c.state == S.PENDING, _TABLE.c.claimed_by.is_(None))
+        update(_TABLE).where(_TABLE.c.id == ready.c.id, _TABLE.c.state == S.PENDING,
+                             _TABLE.c.claimed_by.is_(None))
         .values(claimed_by=batch_id, claimed_at=now, updated_at=now)
         .returning(_TABLE.c.id)).scalars().all()
     return sorted(claimed)

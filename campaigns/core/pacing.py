@@ -71,13 +71,15 @@ def release_wave(campaign: Campaign) -> int:
     cap = campaign.daily_conversation_cap
     if cap <= 0 or not _due(campaign) or open_followups() >= cap:
         return 0
-    held = (select(Delivery.id).where(Delivery.campaign_id == campaign.id,
+    wave = (select(Delivery.id).where(Delivery.campaign_id == campaign.id,
                                       Delivery.state == DeliveryState.HELD)
-            .order_by(Delivery.id).limit(wave_size(campaign)))
-    released = db.session.execute(
-        update(Delivery).where(Delivery.id.in_(held.scalar_subquery()))
+            .order_by(Delivery.id).limit(wave_size(campaign)).with_for_update(skip_locked=True)
+            .cte("wave").prefix_with("MATERIALIZED"))  # run once: LIMIT must hold
+    table = Delivery.__table__
+    released = len(db.session.execute(  # counted from RETURNING: sqlite3 has no rowcount
+        update(table).where(table.c.id == wave.c.id)  # for a statement starting with WITH
         .values(state=DeliveryState.PENDING, updated_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
+        .returning(table.c.id)).all())
     if released:
         campaign.last_wave_at = utcnow()
         db.session.flush()

@@ -84,3 +84,107 @@ def test_send_now_starts_the_campaign_and_shows_live_progress(logged_in, draft):
     html = logged_in.get(f"/campaigns/{draft.id}").get_data(as_text=True)
     assert 'hx-trigger="every 2s"' in html
     assert "person0@example.com" in html
+
+
+def test_the_campaign_list_shows_status_and_counts(logged_in, draft):
+    html = logged_in.get("/campaigns/").get_data(as_text=True)
+    assert f'href="/campaigns/{draft.id}/edit">Coffee</a>' in html
+    assert 'badge-draft">draft' in html
+
+
+def test_saving_the_form_keeps_the_values_and_fills_the_text_part_on_request(logged_in,
+                                                                            draft):
+    form = _editor_form(draft, subject="New subject", tags="friends, vip",
+                        action="generate_text")
+    response = post_form(logged_in, f"/campaigns/{draft.id}/edit", form,
+                         page=f"/campaigns/{draft.id}/edit")
+    assert response.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Campaign, draft.id)
+    assert saved.subject == "New subject"
+    assert saved.audience == {"tags": ["friends", "vip"], "segment_id": None}
+    assert saved.body_text.startswith("Hi {{ first_name | fallback(\"there\") }},")
+
+
+def test_warnings_appear_before_sending(logged_in, draft):
+    body = draft.body_mjml.replace('<a href="{{ unsubscribe_url }}">Unsubscribe</a>', "")
+    token = csrf_token(logged_in, f"/campaigns/{draft.id}/edit")
+    html = logged_in.post(f"/campaigns/{draft.id}/autosave", data={
+        **_editor_form(draft, subject="Fwd: hello [topic]", body_mjml=body, tags="nobody"),
+        "csrf_token": token}).get_data(as_text=True)
+    assert "Gmail and others treat that as deceptive" in html
+    assert "The email has no unsubscribe link" in html
+    assert "The audience is empty" in html
+    assert "Placeholders still to fill in: [topic]" in html
+
+
+def test_a_sending_campaign_cannot_be_edited(logged_in, draft):
+    post_form(logged_in, f"/campaigns/{draft.id}/send", page=f"/campaigns/{draft.id}/edit")
+    response = logged_in.get(f"/campaigns/{draft.id}/edit")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/campaigns/{draft.id}")
+
+
+def test_the_progress_fragment_reports_counts_rate_and_stops_polling_when_done(
+        logged_in, draft, worker):
+    post_form(logged_in, f"/campaigns/{draft.id}/send", page=f"/campaigns/{draft.id}/edit")
+    live = logged_in.get(f"/campaigns/{draft.id}/progress").get_data(as_text=True)
+    assert 'hx-trigger="every 2s"' in live and "emails/s" in live
+    assert '<div class="stat stat-pending"><dt>pending</dt><dd>3</dd></div>' in live
+    worker.drain()
+    db.session.commit()  # requests share the test's session: end its read snapshot
+    done = logged_in.get(f"/campaigns/{draft.id}/progress?sent=0&at=1").get_data(as_text=True)
+    assert "hx-trigger" not in done
+    assert '<div class="stat stat-sent"><dt>sent</dt><dd>3</dd></div>' in done
+
+
+def test_the_ledger_is_filtered_by_state_and_address(logged_in, draft, worker):
+    post_form(logged_in, f"/campaigns/{draft.id}/send", page=f"/campaigns/{draft.id}/edit")
+    worker.drain()
+    rows = logged_in.get(f"/campaigns/{draft.id}/ledger?state=sent&q=person1",
+                         headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "person1@example.com" in rows and "person0@example.com" not in rows
+    none = logged_in.get(f"/campaigns/{draft.id}/ledger?state=failed").get_data(as_text=True)
+    assert "No emails match." in none
+
+
+@pytest.mark.parametrize("action, status", [("pause", "paused"), ("cancel", "cancelled")])
+def test_buttons_change_the_status(logged_in, draft, action, status):
+    post_form(logged_in, f"/campaigns/{draft.id}/send", page=f"/campaigns/{draft.id}/edit")
+    response = post_form(logged_in, f"/campaigns/{draft.id}/{action}",
+                         page=f"/campaigns/{draft.id}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Campaign, draft.id).status == status
+
+
+def test_a_refused_action_says_why(logged_in, draft):
+    post_form(logged_in, f"/campaigns/{draft.id}/resume", page=f"/campaigns/{draft.id}/edit")
+    html = logged_in.get(f"/campaigns/{draft.id}/edit").get_data(as_text=True)
+    assert "Only a paused campaign can be resumed. This one is draft." in html
+
+
+def test_scheduling_from_the_editor(logged_in, draft):
+    response = post_form(logged_in, f"/campaigns/{draft.id}/schedule",
+                         {"when": "2099-03-01T08:00", "timezone": "Asia/Tokyo"},
+                         page=f"/campaigns/{draft.id}/edit")
+    assert response.headers["Location"].endswith(f"/campaigns/{draft.id}")
+    db.session.expire_all()
+    saved = db.session.get(Campaign, draft.id)
+    assert (saved.status, saved.scheduled_at.isoformat()) == ("scheduled",
+                                                              "2099-02-28T23:00:00")
+
+
+def test_a_test_send_is_queued_for_the_user(logged_in, draft, worker):
+    response = post_form(logged_in, f"/campaigns/{draft.id}/test", {"subscriber": ""},
+                         page=f"/campaigns/{draft.id}/edit")
+    assert response.status_code == 302
+    worker.drain()
+    from campaigns.mail.backends.memory import MemoryBackend
+
+    assert [e.recipients for e in MemoryBackend.outbox] == [("owner@example.com",)]
+
+
+def test_a_draft_can_be_deleted(logged_in, draft):
+    post_form(logged_in, f"/campaigns/{draft.id}/delete", page=f"/campaigns/{draft.id}/edit")
+    assert db.session.get(Campaign, draft.id) is None
