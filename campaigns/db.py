@@ -59,6 +59,19 @@ def _tune_sqlite(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+@event.listens_for(Engine, "connect")
+def _plan_with_the_values(dbapi_connection, connection_record) -> None:
+    """Turn off psycopg's automatic server-side prepared statements (PostgreSQL).
+
+    After five runs of a statement PostgreSQL may keep a generic plan for the connection's
+    life. One made while a table was small (a campaign's ledger, first batch) stays a full
+    scan as the table grows: sending 100k emails then read ~25M rows. Planned each time
+    with its values, every statement of the send path uses its index.
+    """
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        dbapi_connection.prepare_threshold = None
+
+
 def init_app(app: Flask) -> None:
     """Bind the database and Alembic (migrations live inside the package) to the app."""
     from campaigns import models  # noqa: F401 - registers every table on the metadata

@@ -130,16 +130,18 @@ class LedgerStore:
 
 @dramatiq.actor(actor_name="outbound.send_batch", queue_name="outbound", max_retries=5,
                 min_backoff=1000, max_backoff=60_000, time_limit=3_600_000)
-def send_batch(campaign_id: int, from_id: int = 0) -> None:
+def send_batch(campaign_id: int, first_id: int = 0, last_id: int = 0) -> None:
     """Claim a batch of the campaign's pending rows and send them over one SMTP connection.
 
-    ``from_id`` is where the rows it was queued for start (a hint for the claim).
+    ``first_id`` and ``last_id`` bound the ledger rows it was queued for (a hint for the
+    claim, which looks at the whole campaign when they have nothing left).
     """
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status != CampaignStatus.SENDING:
         return
     batch_id = f"{os.getpid()}-{secrets.token_hex(8)}"
-    ids = ledger.claim(campaign_id, batch_id, current_app.config["SEND_BATCH_SIZE"], from_id)
+    ids = ledger.claim(campaign_id, batch_id, current_app.config["SEND_BATCH_SIZE"],
+                       (first_id, last_id))
     db.session.commit()
     if ids:
         _send_claimed(BatchCampaign.of(campaign), batch_id, ids)

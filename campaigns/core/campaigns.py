@@ -221,7 +221,7 @@ def add_ledger_batch(campaign: Campaign, after_subscriber_id: int, size: int | N
     Return the rows added, the last subscriber id and whether the ledger is now complete.
     """
     size = size or current_app.config["LEDGER_BATCH_SIZE"]
-    added, last, first_id = ledger.add_rows(campaign, after_subscriber_id, size,
+    added, last, id_range = ledger.add_rows(campaign, after_subscriber_id, size,
                                             pacing.initial_state(campaign),
                                             composition.message_domain())
     done = added < size
@@ -230,21 +230,21 @@ def add_ledger_batch(campaign: Campaign, after_subscriber_id: int, size: int | N
     if campaign.daily_conversation_cap:
         enqueue_batches(campaign, pacing.release_wave(campaign))
     else:
-        enqueue_batches(campaign, added, first_id)
+        enqueue_batches(campaign, added, id_range)
     db.session.flush()
     return added, last, done
 
 
-def enqueue_batches(campaign: Campaign, rows: int, from_id: int = 0) -> int:
+def enqueue_batches(campaign: Campaign, rows: int, id_range: tuple[int, int] = (0, 0)) -> int:
     """Queue one send_batch message per SEND_BATCH_SIZE rows; return how many.
 
-    ``from_id``, the first delivery id of the rows, tells the claims where to start looking.
+    ``id_range``, the first and last delivery ids of the rows, tells claims where to look.
     """
     if rows <= 0 or campaign.status != St.SENDING:
         return 0
     messages = math.ceil(rows / current_app.config["SEND_BATCH_SIZE"])
     for _ in range(messages):
-        jobs.enqueue("outbound.send_batch", campaign.id, from_id, queue="outbound")
+        jobs.enqueue("outbound.send_batch", campaign.id, *id_range, queue="outbound")
     return messages
 
 

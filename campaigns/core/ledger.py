@@ -40,17 +40,18 @@ def new_reply_token() -> str:
 
 
 def add_rows(campaign: Campaign, after_subscriber_id: int, size: int, state: DeliveryState,
-             domain: str) -> tuple[int, int, int]:
+             domain: str) -> tuple[int, int, tuple[int, int]]:
     """Insert the next keyset batch of the audience.
 
-    Return the rows selected, the last subscriber id and the first new delivery id (0 if none).
+    Return the rows selected, the last subscriber id and the new deliveries' first and last
+    ids ((0, 0) if none).
     """
     query = (audience.eligible_subscribers(campaign.audience)
              .where(Subscriber.id > after_subscriber_id).order_by(Subscriber.id).limit(size)
              .with_only_columns(Subscriber.id, Subscriber.email))
     found = db.session.execute(query).all()
     if not found:
-        return 0, after_subscriber_id, 0
+        return 0, after_subscriber_id, (0, 0)
     now = utcnow()
     rows = [{"campaign_id": campaign.id, "subscriber_id": sid, "email": email, "state": state,
              "message_id": f"<{campaign.id}.{secrets.token_hex(10)}@{domain}>",
@@ -58,8 +59,9 @@ def add_rows(campaign: Campaign, after_subscriber_id: int, size: int, state: Del
              "created_at": now, "updated_at": now} for sid, email in found]
     insert = (sqlite.insert if is_sqlite() else postgresql.insert)(_TABLE)
     new_ids = db.session.execute(insert.on_conflict_do_nothing(
-        index_elements=["campaign_id", "subscriber_id"]).returning(_TABLE.c.id), rows).scalars()
-    return len(found), found[-1][0], min(new_ids, default=0)
+        index_elements=["campaign_id", "subscriber_id"]).returning(_TABLE.c.id), rows
+    ).scalars().all()
+    return len(found), found[-1][0], (min(new_ids, default=0), max(new_ids, default=0))
 
 
 def last_subscriber_id(campaign_id: int) -> int:
@@ -68,20 +70,23 @@ def last_subscriber_id(campaign_id: int) -> int:
                              .where(Delivery.campaign_id == campaign_id)) or 0
 
 
-def claim(campaign_id: int, batch_id: str, limit: int, from_id: int = 0) -> list[int]:
+def claim(campaign_id: int, batch_id: str, limit: int,
+          id_range: tuple[int, int] = (0, 0)) -> list[int]:
     """Claim up to ``limit`` ready pending rows for this batch; return their ids in order.
 
-    ``from_id`` (the first id of the ledger batch the message was queued for) only speeds the
-    search up: the index's pending part starts with entries of rows sent long ago, which a
-    scan from the campaign's first id would step over again and again.
+    ``id_range`` (the ids of the ledger batch the message was queued for) only narrows the
+    search: the state is not indexed (so updates stay HOT), and a search over the whole
+    campaign would read every row sent before; when the range has nothing left, the claim
+    looks at the whole campaign (rows retried or given back).
     """
-    claimed = _claim(campaign_id, batch_id, limit, from_id)
-    if not claimed and from_id:
-        claimed = _claim(campaign_id, batch_id, limit, 0)  # retried or released rows behind
+    claimed = _claim(campaign_id, batch_id, limit, id_range)
+    if not claimed and id_range != (0, 0):
+        claimed = _claim(campaign_id, batch_id, limit, (0, 0))
     return claimed
 
 
-def _claim(campaign_id: int, batch_id: str, limit: int, from_id: int) -> list[int]:
+def _claim(campaign_id: int, batch_id: str, limit: int, id_range: tuple[int, int]
+           ) -> list[int]:
     """Claim with one conditional UPDATE over a SKIP LOCKED selection.
 
     The selection is a materialised CTE: as a subquery in ``IN (...)`` PostgreSQL may run it
@@ -90,10 +95,12 @@ def _claim(campaign_id: int, batch_id: str, limit: int, from_id: int) -> list[in
     now = utcnow()
     ready = (select(Delivery.id)
              .where(Delivery.campaign_id == campaign_id, Delivery.state == S.PENDING,
-                    Delivery.id >= from_id, Delivery.claimed_by.is_(None),
+                    Delivery.claimed_by.is_(None),
                     (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now))
-             .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)
-             .cte("ready").prefix_with("MATERIALIZED"))
+             .order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True))
+    if id_range != (0, 0):
+        ready = ready.where(Delivery.id.between(*id_range))
+    ready = ready.cte("ready").prefix_with("MATERIALIZED")
     claimed = db.session.execute(
         update(_TABLE).where(_TABLE.c.id == ready.c.id, _TABLE.c.state == S.PENDING,
                              _TABLE.c.claimed_by.is_(None))

@@ -38,7 +38,9 @@ def test_two_batches_claim_different_rows(campaign):
 def test_a_claim_hint_only_speeds_the_search_up(campaign):
     ids = ledger.claim(campaign.id, "a", 10)
     ledger.release("a", ids[:3])
-    assert ledger.claim(campaign.id, "b", 5, from_id=ids[-1] + 1) == ids[:3]
+    assert ledger.claim(campaign.id, "b", 5, (ids[-1] + 1, ids[-1] + 100)) == ids[:3]
+    ledger.release("b", ids[:3])
+    assert ledger.claim(campaign.id, "c", 5, (ids[1], ids[2])) == ids[1:3]
 
 
 def test_rows_deferred_to_later_are_not_claimed_before_their_time(campaign):
