@@ -181,6 +181,7 @@ def worker(app: Flask):  # noqa: ANN201
     """The in-process Dramatiq worker bound to this app; call .drain() to run queued jobs."""
     from workers import inprocess
 
+    jobs.get_broker(app).flush_all()  # jobs earlier tests left are not this test's
     running = inprocess.start(app, with_scheduler=False)
     running.broker.flush_all()
     yield running
