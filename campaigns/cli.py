@@ -128,3 +128,6 @@ def init_app(app: Flask) -> None:
     from campaigns.mail.intake.commands import inbound_group
 
     app.cli.add_command(inbound_group)
+    from campaigns.cli_campaigns import campaigns_group
+
+    app.cli.add_command(campaigns_group)

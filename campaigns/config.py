@@ -83,6 +83,17 @@ DEFAULTS: dict[str, Any] = {
     "SIGNUP_RATE_LIMIT": "5 per minute;30 per hour",
     # Days a signup confirmation link stays valid; unconfirmed signups are removed after this.
     "SIGNUP_CONFIRM_DAYS": 7,
+    # --- Sending (campaigns) ---
+    # Ledger rows created per keyset batch when a campaign starts (the first batch in the request).
+    "LEDGER_BATCH_SIZE": 2000,
+    # Seconds before the first retry of an email the server deferred (4xx); doubles each time.
+    "SEND_RETRY_BACKOFF": 60,
+    # Attempts before a deferred email is marked failed.
+    "SEND_MAX_ATTEMPTS": 5,
+    # DKIM signing (all three set = sign): the d= domain, the selector, an RSA key (PEM or path).
+    "DKIM_DOMAIN": "",
+    "DKIM_SELECTOR": "",
+    "DKIM_PRIVATE_KEY": "",
 }
 
 _ENV_PREFIX = "CAMPAIGNS_"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -63,6 +66,19 @@ def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:  # n
     return not (type_ == "index" and name and name.endswith("_trgm"))
 
 
+@event.listens_for(Engine, "connect")
+def _plan_with_the_values(dbapi_connection, connection_record) -> None:
+    """Turn off psycopg's automatic server-side prepared statements (PostgreSQL).
+
+    After five runs of a statement PostgreSQL may keep a generic plan for the connection's
+    life. One made while a table was small (a campaign's ledger, first batch) stays a full
+    scan as the table grows: sending 100k emails then read ~25M rows. Planned each time
+    with its values, every statement of the send path uses its index.
+    """
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        dbapi_connection.prepare_threshold = None
+
+
 def init_app(app: Flask) -> None:
     """Bind the database and Alembic (migrations live inside the package) to the app."""
     from campaigns import models  # noqa: F401 - registers every table on the metadata
@@ -71,3 +87,15 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True, compare_type=True,
                      include_object=include_in_migrations)
+
+
+def one_of(column: Any, values: Iterable[Any], item_type: Any) -> Any:
+    """SQL "column is one of values": one array parameter on PostgreSQL, IN elsewhere.
+
+    An IN list of hundreds of values is a new statement text for every length, expanded by
+    SQLAlchemy and parsed again by psycopg each time; ``= ANY(%s)`` is one parameter.
+    """
+    values = list(values)
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(item_type)))
+    return column.in_(values)

@@ -192,10 +192,13 @@ def worker(app: Flask):  # noqa: ANN201
     """The in-process Dramatiq worker bound to this app; call .drain() to run queued jobs."""
     from workers import inprocess
 
+    jobs.get_broker(app).flush_all()  # jobs earlier tests left are not this test's
     running = inprocess.start(app, with_scheduler=False)
     running.broker.flush_all()
     yield running
     running.broker.flush_all()
-    # Stopped after each test: idle consumer threads poll the broker (Redis maintenance uses
-    # the global `random`, which Hypothesis forbids during other tests' strategies).
+    # Stopped after each test, so that no worker bound to this app runs later tests' jobs
+    # (with Redis or PostgreSQL they would act on the next test's rows), and idle consumer
+    # threads do not poll the broker (Redis maintenance uses the global `random`, which
+    # Hypothesis forbids during other tests' strategies).
     inprocess.stop()

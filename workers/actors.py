@@ -1,3 +1,3 @@
 """Import every module that declares actors or sweep tasks, so a worker knows them all."""
 
-from workers import followups, inbound, subscribers, sweeps  # noqa: F401
+from workers import followups, inbound, outbound, subscribers, sweeps  # noqa: F401

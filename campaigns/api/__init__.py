@@ -60,6 +60,7 @@ def _http_error(error: HTTPException):  # noqa: ANN202
 
 def init_app(app: Flask) -> None:
     """Register the API routes; the API uses tokens, not cookies, so CSRF does not apply."""
+    from campaigns.api import campaigns as campaigns_routes  # noqa: F401 - registers routes
     from campaigns.api import followups, inbound, meta, subscribers  # noqa: F401 - routes
     from campaigns.security import csrf
 

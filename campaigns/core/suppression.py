@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import String, select
 
-from campaigns.db import db
+from campaigns.db import db, one_of
 from campaigns.models import Suppression, SuppressionReason, address_hash
 
 
@@ -23,7 +23,8 @@ def suppressed_among(emails: Iterable[str]) -> set[str]:
     if not by_hash:
         return set()
     found = db.session.scalars(
-        select(Suppression.address_hash).where(Suppression.address_hash.in_(by_hash)))
+        select(Suppression.address_hash).where(one_of(Suppression.address_hash, by_hash,
+                                                      String)))
     return {by_hash[h] for h in found}
 
 

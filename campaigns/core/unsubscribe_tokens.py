@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
 
 from campaigns.errors import ValidationError
 
@@ -44,3 +46,23 @@ def unsubscribe_url(subscriber_id: int, campaign_id: int = 0) -> str:
     """Return the absolute unsubscribe URL (also the RFC 8058 one-click POST target)."""
     base = current_app.config["BASE_URL"].rstrip("/")
     return f"{base}/unsubscribe/{make_token(subscriber_id, campaign_id)}"
+
+
+def url_maker() -> Callable[[int, int], str]:
+    """Return a function making the same URLs as unsubscribe_url, fast, for a whole batch.
+
+    itsdangerous derives the signing key and tries zlib on every call (~20 µs); the send path
+    needs one URL per email, so the key is derived once, and the payload (two integers as
+    compact JSON, which zlib never shortens) is written directly. A test holds the two equal.
+    """
+    serializer = _serializer()
+    signer = serializer.make_signer(serializer.salt)
+    key, sep, algorithm = signer.derive_key(), signer.sep, signer.algorithm
+    base = current_app.config["BASE_URL"].rstrip("/")
+
+    def make(subscriber_id: int, campaign_id: int = 0) -> str:
+        payload = base64_encode(f"[{int(subscriber_id)},{int(campaign_id)}]".encode("ascii"))
+        token = payload + sep + base64_encode(algorithm.get_signature(key, payload))
+        return f"{base}/unsubscribe/{token.decode('ascii')}"
+
+    return make

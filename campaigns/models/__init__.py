@@ -22,6 +22,7 @@ from campaigns.models.campaign import (
     Delivery,
     DeliveryState,
     ReplyMode,
+    SendQuota,
 )
 from campaigns.models.followup import (
     Direction,
@@ -47,7 +48,7 @@ __all__ = [
     "ConsentStatus", "Delivery", "DeliveryState", "Direction", "FollowUp", "FollowUpMessage",
     "FollowUpNote", "FollowUpStatus", "ImportStatus", "InboundKind", "InboundMessage",
     "InboundStatus", "Lease", "MailboxCheckpoint", "MatchMethod", "Outcome", "ReceivedVia",
-    "ReplyMode", "Role", "Segment", "Subscriber", "SubscriberImport", "Suppression",
+    "ReplyMode", "Role", "Segment", "SendQuota", "Subscriber", "SubscriberImport", "Suppression",
     "SuppressionReason", "Tag", "User", "address_hash", "subscriber_tags",
     "SubscriberNote",
 ]

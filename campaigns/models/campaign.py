@@ -67,6 +67,12 @@ class Campaign(db.Model):
     daily_conversation_cap: Mapped[int] = mapped_column(default=0)  # 0 = no pacing
     # The HTML compiled from MJML when sending starts, so edits never change a running send.
     compiled_html: Mapped[str | None] = mapped_column(Text)
+    # The text part frozen with it (the written one, or the one generated from the HTML).
+    compiled_text: Mapped[str | None] = mapped_column(Text)
+    # Set once every ledger row exists; while null, the ledger is still being built in batches.
+    ledger_built_at: Mapped[datetime | None]
+    # When the last wave was released (pacing by daily conversation cap).
+    last_wave_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -77,6 +83,7 @@ class Campaign(db.Model):
 class DeliveryState(StrEnum):
     """Ledger state of one email; see docs/architecture.md, invariant 2."""
 
+    HELD = "held"  # waits for its wave (pacing by daily conversation cap)
     PENDING = "pending"
     SENDING = "sending"  # claimed and about to be handed to SMTP
     SENT = "sent"
@@ -92,7 +99,12 @@ class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("campaign_id", "subscriber_id"),
-        Index("ix_deliveries_campaign_state", "campaign_id", "state", "id"),
+        # Claims walk a campaign's rows in id order from a hint and test the state in the row.
+        # No index holds the state: a claim, the ``sending`` mark and ``sent`` then change no
+        # indexed column, so on PostgreSQL they are HOT updates (no new index entries), and
+        # pages keep room for them (fillfactor, set by migration 0003).
+        Index("ix_deliveries_campaign_ledger", "campaign_id", "id"),
+        {"postgresql_with": {"fillfactor": 60}},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,3 +128,13 @@ class Delivery(db.Model):
 
     campaign: Mapped[Campaign] = relationship()
     subscriber: Mapped[Subscriber | None] = relationship()
+
+
+class SendQuota(db.Model):
+    """Emails a sender used in one rate-limit window (the database limiter, without Redis)."""
+
+    __tablename__ = "send_quotas"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)  # sender|period|window
+    used: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

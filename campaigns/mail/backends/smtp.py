@@ -2,7 +2,9 @@
 
 smtplib's ``sendmail`` folds "the line dropped before DATA" (safe to retry) and "the line
 dropped after the data went out" (maybe delivered) into one exception; the ledger needs them
-apart, so the DATA phase is written out here with smtplib's own primitives.
+apart, so the DATA phase is written out here with smtplib's own primitives. When the server
+offers PIPELINING (RFC 2920), MAIL, RCPT and DATA go out in one write and their replies are
+read together: two round trips per message instead of four.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
 from campaigns.errors import (
     ConfigurationError,
+    MailError,
     PermanentMailError,
     TransientMailError,
     UncertainDeliveryError,
@@ -33,8 +37,15 @@ class SmtpBackend:
         self.host, self.port, self.security = host, port, security
         self.username, self.password, self.timeout = username, password, timeout
         self.local_hostname = local_hostname
-        self.tls_context = tls_context or ssl.create_default_context()
+        self._tls_context = tls_context  # built on first use: loading the CA store costs ~30 ms
         self._conn: smtplib.SMTP | None = None
+
+    @property
+    def tls_context(self) -> ssl.SSLContext:
+        """Return the TLS context, creating the default one when first needed."""
+        if self._tls_context is None:
+            self._tls_context = ssl.create_default_context()
+        return self._tls_context
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 30) -> SmtpBackend:
@@ -68,13 +79,136 @@ class SmtpBackend:
     def send(self, envelope: Envelope) -> dict[str, tuple[int, str]]:
         """Run one SMTP transaction; return refused recipients, raise on failure."""
         conn = self._connection()
+        if conn.has_extn("pipelining"):
+            refused = self._pipelined(conn, envelope)
+        else:
+            refused = self._stepwise(conn, envelope)
+        self._send_data(conn, envelope.data)
+        return refused
+
+    def send_many(self, envelopes: Sequence[Envelope]) -> list[MailError | None]:
+        """Send messages in turn; return None (sent) or the error, one per message.
+
+        With PIPELINING, each message's data goes out in the same write as the next
+        message's MAIL, RCPT and DATA (RFC 2920 allows the content to open a group): one
+        round trip per message instead of two.
+        """
+        outcomes: list[MailError | None] = [None] * len(envelopes)
         try:
-            refused = self._envelope(conn, envelope)
+            pipelining = self._connection().has_extn("pipelining")
+        except MailError as exc:
+            return [exc] * len(envelopes)
+        if not pipelining:
+            return [_attempt(self.send, envelope) for envelope in envelopes]
+        previous: int | None = None  # the message whose data goes out with the next group
+        for index in range(len(envelopes) + 1):
+            current = index if index < len(envelopes) else None
+            previous = self._exchange(envelopes, outcomes, previous, current)
+        return outcomes
+
+    def _exchange(self, envelopes: Sequence[Envelope], outcomes: list[MailError | None],
+                  previous: int | None, current: int | None) -> int | None:
+        """Send one group (previous data, current envelope), read its replies.
+
+        Record the outcomes; return the index whose data is to go out next, if any.
+        """
+        try:
+            conn = self._connection()
+        except MailError as exc:
+            for index in (previous, current):
+                if index is not None:
+                    outcomes[index] = exc
+            return None
+        group = _data_bytes(envelopes[previous].data) if previous is not None else b""
+        try:
+            group += _envelope_commands(envelopes[current]) if current is not None else b""
+        except MailError as exc:  # an address we cannot put on the wire
+            outcomes[current] = exc
+            current = None
+        try:
+            conn.send(group)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
-            raise TransientMailError(f"connection lost before DATA: {exc}") from exc
-        self._data(conn, envelope.data)
+            return self._lost(outcomes, previous, current, f"while sending the data: {exc}")
+        if previous is not None:
+            try:
+                code, reply = conn.getreply()
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                self._drop()
+                return self._lost(outcomes, previous, current,
+                                  f"after the message data: {exc}")
+            outcomes[previous] = None if code == 250 else _refusal(code, reply, "end of data")
+        if current is None:
+            return None
+        try:
+            self._envelope_replies(conn, envelopes[current])
+        except MailError as exc:
+            outcomes[current] = exc
+            return None
+        return current
+
+    @staticmethod
+    def _lost(outcomes: list[MailError | None], previous: int | None, current: int | None,
+              when: str) -> None:
+        """Record a connection lost mid-group: the data sent is uncertain, the next was not."""
+        if previous is not None:
+            outcomes[previous] = UncertainDeliveryError(f"connection lost {when}")
+        if current is not None:
+            outcomes[current] = TransientMailError(f"connection lost before the message "
+                                                   f"data: {when}")
+        return None
+
+    def _stepwise(self, conn: smtplib.SMTP, envelope: Envelope) -> dict[str, tuple[int, str]]:
+        """Send MAIL, RCPT and DATA one at a time, each waiting for its reply."""
+        try:
+            refused = self._envelope(conn, envelope)
+            code, reply = conn.docmd("DATA")
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise TransientMailError(f"connection lost before the message data: {exc}") from exc
+        if code != 354:
+            self._reset(conn)
+            raise _refusal(code, reply, "DATA")
         return refused
+
+    def _pipelined(self, conn: smtplib.SMTP, envelope: Envelope) -> dict[str, tuple[int, str]]:
+        """Send MAIL, RCPT and DATA in one write, then read their replies in order."""
+        try:
+            conn.send(_envelope_commands(envelope))
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise TransientMailError(f"connection lost before the message data: {exc}") from exc
+        return self._envelope_replies(conn, envelope)
+
+    def _envelope_replies(self, conn: smtplib.SMTP, envelope: Envelope
+                          ) -> dict[str, tuple[int, str]]:
+        """Read the replies to a pipelined MAIL, RCPT... and DATA; raise if it was refused."""
+        try:
+            mail = conn.getreply()
+            rcpts = [conn.getreply() for _ in envelope.recipients]
+            data = conn.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise TransientMailError(f"connection lost before the message data: {exc}") from exc
+        refused = {r: (code, _text(reply)) for r, (code, reply) in zip(envelope.recipients, rcpts,
+                                                                      strict=True)
+                   if code not in (250, 251)}
+        failure = _pipelined_failure(mail, refused, len(envelope.recipients), data)
+        if failure is not None:
+            self._abandon(conn, data[0] == 354)
+            raise failure
+        return refused
+
+    def _abandon(self, conn: smtplib.SMTP, in_data: bool) -> None:
+        """End a refused pipelined transaction: an empty message if DATA was taken, RSET."""
+        try:
+            if in_data:  # RFC 2920: a server that said 354 gets a lone "." it must refuse
+                conn.send(b".\r\n")
+                conn.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self._drop()
+            return
+        self._reset(conn)
 
     def _connection(self) -> smtplib.SMTP:
         """Return the open connection, opening (and authenticating) it if needed."""
@@ -123,21 +257,15 @@ class SmtpBackend:
             raise _refusal(code, reply, "RCPT TO")
         return refused
 
-    def _data(self, conn: smtplib.SMTP, data: bytes) -> None:
-        """Send DATA and the message; a drop once the bytes are out is uncertain."""
+    def _send_data(self, conn: smtplib.SMTP, data: bytes) -> None:
+        """Send the message after a 354; a drop once the bytes are out is uncertain."""
         try:
-            code, reply = conn.docmd("DATA")
+            conn.send(_data_bytes(data))
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # sendall failed, so the closing "." never went out: the server cannot deliver it
             self._drop()
-            raise TransientMailError(f"connection lost at DATA: {exc}") from exc
-        if code != 354:
-            self._reset(conn)
-            raise _refusal(code, reply, "DATA")
-        payload = _LEADING_DOT.sub(b"..", data)
-        if not payload.endswith(b"\r\n"):
-            payload += b"\r\n"
+            raise TransientMailError(f"connection lost while sending the data: {exc}") from exc
         try:
-            conn.send(payload + b".\r\n")
             code, reply = conn.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
@@ -159,9 +287,54 @@ class SmtpBackend:
         self._conn = None
 
 
+def _envelope_commands(envelope: Envelope) -> bytes:
+    """Return MAIL FROM, one RCPT TO per recipient and DATA, as one pipelined write."""
+    commands = [f"MAIL FROM:{_path(envelope.sender)}"]
+    commands += [f"RCPT TO:{_path(r)}" for r in envelope.recipients]
+    return ("\r\n".join([*commands, "DATA"]) + "\r\n").encode("ascii")
+
+
+def _data_bytes(data: bytes) -> bytes:
+    """Return the message dot-stuffed and ended by the lone "." line."""
+    needs_stuffing = data[:1] == b"." or b"\n." in data  # a fast search; the regex is not
+    payload = _LEADING_DOT.sub(b"..", data) if needs_stuffing else data
+    if not payload.endswith(b"\r\n"):
+        payload += b"\r\n"
+    return payload + b".\r\n"
+
+
+def _path(address: str) -> str:
+    """Return <address> for MAIL/RCPT (smtplib's quoteaddr parses it again: ~30 µs)."""
+    if any(c in address for c in "\r\n<>") or not address.isascii():
+        raise PermanentMailError(f"not a deliverable address: {address!r}")
+    return f"<{address}>"
+
+
+def _attempt(send: Callable[[Envelope], object], envelope: Envelope) -> MailError | None:
+    """Send one message; return the error instead of raising it."""
+    try:
+        send(envelope)
+    except MailError as exc:
+        return exc
+    return None
+
+
 def _text(reply: bytes | str) -> str:
     """Decode a server reply for storing as a last error."""
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def _pipelined_failure(mail: tuple[int, bytes], refused: dict[str, tuple[int, str]],
+                       recipients: int, data: tuple[int, bytes]) -> Exception | None:
+    """Return the error a pipelined MAIL/RCPT/DATA exchange ended in, if any."""
+    if mail[0] != 250:
+        return _refusal(mail[0], mail[1], "MAIL FROM")
+    if len(refused) == recipients:
+        code, reply = next(iter(refused.values()))
+        return _refusal(code, reply, "RCPT TO")
+    if data[0] != 354:
+        return _refusal(data[0], data[1], "DATA")
+    return None
 
 
 def _refusal(code: int, reply: bytes | str, stage: str) -> Exception:
