@@ -9,7 +9,7 @@ from flask import g, jsonify, request
 
 from campaigns.api import bp
 from campaigns.api.spec import documented
-from campaigns.core import followups, inbox
+from campaigns.core import followup_replies, followups, inbox
 from campaigns.db import db
 from campaigns.errors import ValidationError
 from campaigns.models import FollowUp, FollowUpStatus
@@ -138,3 +138,23 @@ def _when(value: Any) -> datetime:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
+
+
+REPLY_SCHEMA = {"type": "object", "required": ["text"], "properties": {
+    "text": {"type": "string"},
+    "quote": {"type": "boolean", "description": "quote their last message below (default)"}}}
+
+
+@bp.post("/followups/<int:followup_id>/reply")
+@documented(body=REPLY_SCHEMA, response=MESSAGE_SCHEMA, status=202)
+def reply_to_followup(followup_id: int):
+    """Send a one-on-one reply in the conversation (queued; its state shows progress)."""
+    f = followups.get_followup(followup_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("Send a JSON object with a text.")
+    message = followup_replies.write_reply(f, g.api_user, str(body.get("text", "")),
+                                           quote=bool(body.get("quote", True)))
+    db.session.commit()
+    return jsonify(id=message.id, direction=message.direction, text=message.text,
+                   state=message.state, created_at=_iso(message.created_at)), 202

@@ -99,6 +99,7 @@ class FollowUpMessage(db.Model):
     references: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_at: Mapped[datetime | None]  # outbound: when a worker last took it to send
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
 

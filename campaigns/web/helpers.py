@@ -59,9 +59,17 @@ def attachments_of(message) -> list:  # noqa: ANN001 - an InboundMessage
         return []
 
 
+def split_quote(text: str) -> tuple[str, str]:
+    """Split a message into what was written and the quoted history below it."""
+    from campaigns.mail.inbound.quotes import split_reply
+
+    return split_reply(text)
+
+
 def register_template_helpers(app: Flask) -> None:
     """Make the helpers available in every template."""
     app.add_template_filter(timeago)
     app.add_template_global(nav_active)
     app.add_template_global(url_if)
     app.add_template_global(attachments_of)
+    app.add_template_global(split_quote)

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from campaigns.core import followups, inbox
+from campaigns.core import audience, followup_replies, followups, inbox
 from campaigns.db import db, utcnow
 from campaigns.errors import CampaignsError
 from campaigns.models import Campaign, FollowUp, User
@@ -91,9 +91,26 @@ def conversation(followup_id: int):
     team = db.session.scalars(db.select(User).order_by(User.email)).all()
     return render_template(
         "inbox/conversation.html", f=followup, team=team,
+        can_reply=audience.can_receive(followup.subscriber),
         outcomes=followups.outcome_choices(followup.campaign.kind if followup.campaign else None),
         outcome_label=followups.outcome_label, snooze_presets=SNOOZE_PRESETS,
         overdue=inbox.overdue(followup), back=request.args.get("back", url_for(".index")))
+
+
+@bp.route("/inbox/<int:followup_id>/reply", methods=["POST"])
+def reply(followup_id: int):
+    """Send a one-on-one reply through the workers; it appears in the thread at once."""
+    followup = _get(followup_id)
+    try:
+        followup_replies.write_reply(followup, current_user, request.form.get("text", ""),
+                                     quote=request.form.get("quote") == "1")
+    except CampaignsError as exc:
+        db.session.rollback()
+        flash_error(exc)
+        return redirect(url_for(".conversation", followup_id=followup.id, _anchor="reply"))
+    db.session.commit()
+    flash("Reply on its way.", "success")
+    return redirect(url_for(".conversation", followup_id=followup.id))
 
 
 @bp.route("/inbox/<int:followup_id>/snooze", methods=["POST"])

@@ -49,3 +49,19 @@ def test_patch_with_a_bad_time_is_a_422_with_the_error_shape(api, app):
 def test_an_unknown_followup_is_a_json_404(api):
     response = api.get("/api/v1/followups/999")
     assert (response.status_code, response.json["error"]) == (404, "not_found")
+
+
+def test_reply_queues_a_message_in_the_thread(api, app, worker):
+    _, followup_id = seed(app)
+    response = api.post(f"/api/v1/followups/{followup_id}/reply", json={"text": "When suits?"})
+    assert response.status_code == 202
+    assert response.json["state"] == "pending"
+    worker.drain()
+    thread = api.get(f"/api/v1/followups/{followup_id}").json["messages"]
+    assert [m["direction"] for m in thread] == ["inbound", "outbound"]
+    assert thread[1]["state"] == "sent"
+
+
+def test_reply_without_text_is_a_422(api, app):
+    _, followup_id = seed(app)
+    assert api.post(f"/api/v1/followups/{followup_id}/reply", json={}).status_code == 422

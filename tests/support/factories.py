@@ -34,9 +34,11 @@ def subscriber(email: str | None = None, **fields: object) -> Subscriber:
 def campaign(name: str = "Coffee", kind: CampaignKind = CampaignKind.VIRTUAL_COFFEE,
              **fields: object) -> Campaign:
     """Add a campaign."""
-    row = Campaign(name=name, kind=kind, subject="Coffee next week?",
-                   from_name="Olive", from_email="olive@example.com",
-                   goal=fields.pop("goal", "Meet five people"), **fields)
+    fields.setdefault("subject", "Coffee next week?")
+    fields.setdefault("from_name", "Olive")
+    fields.setdefault("from_email", "olive@example.com")
+    fields.setdefault("goal", "Meet five people")
+    row = Campaign(name=name, kind=kind, **fields)
     db.session.add(row)
     db.session.flush()
     return row

@@ -82,3 +82,33 @@ def test_bulk_mark_done_applies_to_every_selected_conversation(logged_in, app):
 
 def test_an_unknown_conversation_is_a_404(logged_in):
     assert logged_in.get("/inbox/4242").status_code == 404
+
+
+def test_a_reply_written_in_the_conversation_is_sent_and_shown_in_the_thread(logged_in, app,
+                                                                           worker):
+    from campaigns.mail.backends.memory import MemoryBackend
+
+    followup_id = make_conversation(app)
+    response = post_form(logged_in, f"/inbox/{followup_id}/reply",
+                         {"text": "Tuesday at 10 then!", "quote": "1"})
+    assert response.headers["Location"] == f"/inbox/{followup_id}"
+    worker.drain()
+    assert len(MemoryBackend.outbox) == 1
+    html = logged_in.get(f"/inbox/{followup_id}").get_data(as_text=True)
+    assert "Tuesday at 10 then!" in html and "Show quoted text" in html
+
+
+def test_a_suppressed_person_gets_no_composer_and_a_forced_reply_is_refused(logged_in, app):
+    from campaigns.core.suppression import suppress
+    from campaigns.models import SuppressionReason
+
+    followup_id = make_conversation(app)
+    with app.app_context():
+        suppress(db.session.get(FollowUp, followup_id).subscriber.email,
+                 SuppressionReason.UNSUBSCRIBED)
+        db.session.commit()
+    html = logged_in.get(f"/inbox/{followup_id}").get_data(as_text=True)
+    assert 'id="reply-body"' not in html and "unsubscribed or is suppressed" in html
+    response = post_form(logged_in, f"/inbox/{followup_id}/reply", {"text": "Hi"},
+                         follow_redirects=True)
+    assert "nothing can be sent" in response.get_data(as_text=True)
