@@ -16,11 +16,13 @@ from flask import (
 )
 from flask_login import current_user
 
-from campaigns.core import audience, followup_replies, followups, inbox
+from campaigns.core import audience, composition, followup_replies, followups, inbox
+from campaigns.core.composition import Person
 from campaigns.db import db, utcnow
 from campaigns.errors import CampaignsError
 from campaigns.models import Campaign, FollowUp, User
 from campaigns.web import flash_error
+from campaigns.web.messages import FRAME_POLICY
 
 bp = Blueprint("inbox", __name__)
 
@@ -91,10 +93,33 @@ def conversation(followup_id: int):
     team = db.session.scalars(db.select(User).order_by(User.email)).all()
     return render_template(
         "inbox/conversation.html", f=followup, team=team,
-        can_reply=audience.can_receive(followup.subscriber),
+        can_reply=audience.can_receive(followup.subscriber), invitation=_invitation(followup),
         outcomes=followups.outcome_choices(followup.campaign.kind if followup.campaign else None),
         outcome_label=followups.outcome_label, snooze_presets=SNOOZE_PRESETS,
         overdue=inbox.overdue(followup), back=request.args.get("back", url_for(".index")))
+
+
+@bp.route("/inbox/<int:followup_id>/invitation")
+def invitation(followup_id: int):
+    """Serve the campaign email as this person received it, inert, for a sandboxed frame."""
+    followup = _get(followup_id)
+    rendered = _invitation(followup)
+    if rendered is None:
+        abort(404)
+    response = Response(rendered.html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = FRAME_POLICY.format(images=" https: http:")
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def _invitation(followup: FollowUp):  # noqa: ANN202 - a Rendered or None
+    """Render the campaign's frozen email for the conversation's person, if it was sent."""
+    if followup.campaign is None or followup.campaign.compiled_html is None:
+        return None
+    try:
+        return composition.preview(followup.campaign, Person.of(followup.subscriber))
+    except CampaignsError:
+        return None
 
 
 @bp.route("/inbox/<int:followup_id>/reply", methods=["POST"])

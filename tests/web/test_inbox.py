@@ -112,3 +112,28 @@ def test_a_suppressed_person_gets_no_composer_and_a_forced_reply_is_refused(logg
     response = post_form(logged_in, f"/inbox/{followup_id}/reply", {"text": "Hi"},
                          follow_redirects=True)
     assert "nothing can be sent" in response.get_data(as_text=True)
+
+
+def test_the_conversation_shows_the_invitation_as_the_person_received_it(logged_in, app,
+                                                                        worker):
+    from campaigns.core import campaigns as campaign_verbs
+    from tests.support.campaigns import add_subscribers, make_campaign
+
+    with app.app_context():
+        [person_id] = add_subscribers(1, first_name="Grace", company="<b>Navy</b>")
+        campaign = make_campaign()
+        campaign_verbs.start(campaign)
+        db.session.commit()
+        campaign_id = campaign.id
+    worker.drain()
+    with app.app_context():
+        person = db.session.get(factories.Subscriber, person_id)
+        followup = factories.followup(person, db.session.get(factories.Campaign, campaign_id))
+        db.session.commit()
+        followup_id = followup.id
+    html = logged_in.get(f"/inbox/{followup_id}").get_data(as_text=True)
+    assert "Coffee, Grace?" in html
+    frame = logged_in.get(f"/inbox/{followup_id}/invitation")
+    assert "Hi Grace," in frame.get_data(as_text=True)
+    assert "&lt;b&gt;Navy&lt;/b&gt;" in frame.get_data(as_text=True)
+    assert "sandbox" in frame.headers["Content-Security-Policy"]
