@@ -12,7 +12,7 @@ from flask_login import current_user
 from jinja2 import select_autoescape
 
 from campaigns.core import campaigns as verbs
-from campaigns.core import progress
+from campaigns.core import followups, progress, results
 from campaigns.core.presets import PRESETS, preset_for
 from campaigns.db import db
 from campaigns.errors import CampaignsError
@@ -69,7 +69,9 @@ def show(campaign_id: int):
                            preset=preset_for(campaign.kind), progress=progress.progress(campaign),
                            rows=rows, next_after=next_after, state=state,
                            q=request.args.get("q", ""), states=list(DeliveryState),
-                           action=ActionForm(), schedule=ScheduleForm())
+                           action=ActionForm(), schedule=ScheduleForm(),
+                           funnel=results.funnel(campaign.id),
+                           outcome_label=followups.outcome_label)
 
 
 @bp.route("/<int:campaign_id>/progress")
