@@ -88,7 +88,7 @@ def _apply(campaign: Campaign, data: dict[str, Any]) -> None:
 def _clean(name: str, value: Any) -> Any:
     """Return a field's value validated and normalised."""
     if name in _LENGTHS:
-        text = "" if value is None else str(value)
+        text = "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n")
         if len(text) > _LENGTHS[name]:
             raise ValidationError(f"{name} is longer than {_LENGTHS[name]} characters.")
         return _clean_email(text) if name == "from_email" else text

@@ -101,6 +101,8 @@ def environment(autoescape: bool) -> SandboxedEnvironment:
 
 def compile_mjml(source: str, body_text: str = "") -> CompiledBody:
     """Compile MJML to the HTML Jinja template; derive the text part unless one is given."""
+    # Browsers submit textareas with CRLF line breaks; mjml-python rejects a CR in the markup.
+    source = source.replace("\r\n", "\n").replace("\r", "\n")
     _check_syntax("body", source, autoescape=True)
     protected, tags = _protect(source)
     mistakes = mjml_lint.lint(protected)

@@ -116,3 +116,10 @@ def test_html_to_text_skips_the_preheader_styles_and_comments():
             "</div><!--[if mso]>x<![endif]--><p>One</p><ul><li>a</li><li>b</li></ul>"
             "<p><a href='mailto:me@x.org'>me@x.org</a> <img alt='Logo'></p></body></html>")
     assert html_to_text(html) == "One\n\n- a\n- b\n\nme@x.org Logo\n"
+
+
+def test_a_body_with_crlf_line_breaks_as_browsers_submit_it_compiles(app_ctx):
+    from campaigns.core.presets import PRESETS
+
+    body = PRESETS["virtual_coffee"].body().replace("\n", "\r\n")
+    assert "Twenty minutes" in render.compile_mjml(body).html
