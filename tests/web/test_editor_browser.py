@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -10,8 +11,10 @@ from werkzeug.serving import make_server
 from campaigns.db import db
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD
 from tests.support.campaigns import add_subscribers, make_campaign
+from tests.support.services import ON_CI
 
 pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -26,10 +29,14 @@ def server(app):
 
 @pytest.fixture
 def page(server, owner):
+    if not Path(CHROMIUM).exists():
+        if ON_CI:
+            pytest.fail(f"{CHROMIUM} is missing (Debian package chromium)")
+        pytest.skip(f"{CHROMIUM} is missing (Debian package chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                              args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.goto(f"{server}/login")
