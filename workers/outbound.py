@@ -59,9 +59,14 @@ class BatchCampaign:
     rate_per_hour: int
 
     @classmethod
-    def of(cls, campaign: Campaign) -> BatchCampaign:
-        return cls(campaign.id, campaign.started_at, campaign.from_name, campaign.from_email,
-                   campaign.rate_per_minute, campaign.rate_per_hour)
+    def load(cls, campaign_id: int) -> BatchCampaign | None:
+        """Read these columns of a sending campaign (not its large template columns)."""
+        row = db.session.execute(
+            select(Campaign.id, Campaign.started_at, Campaign.from_name, Campaign.from_email,
+                   Campaign.rate_per_minute, Campaign.rate_per_hour)
+            .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
+        ).first()
+        return cls(*row) if row is not None else None
 
 
 class LedgerStore:
@@ -136,15 +141,15 @@ def send_batch(campaign_id: int, first_id: int = 0, last_id: int = 0) -> None:
     ``first_id`` and ``last_id`` bound the ledger rows it was queued for (a hint for the
     claim, which looks at the whole campaign when they have nothing left).
     """
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or campaign.status != CampaignStatus.SENDING:
+    campaign = BatchCampaign.load(campaign_id)
+    if campaign is None:  # gone, paused, cancelled or finished: nothing to do
         return
     batch_id = f"{os.getpid()}-{secrets.token_hex(8)}"
     ids = ledger.claim(campaign_id, batch_id, current_app.config["SEND_BATCH_SIZE"],
                        (first_id, last_id))
     db.session.commit()
     if ids:
-        _send_claimed(BatchCampaign.of(campaign), batch_id, ids)
+        _send_claimed(campaign, batch_id, ids)
     if len(ids) < current_app.config["SEND_BATCH_SIZE"]:  # near the end: is anything left?
         campaign_verbs.finish_if_done(db.session.get(Campaign, campaign_id))
         db.session.commit()
@@ -152,7 +157,7 @@ def send_batch(campaign_id: int, first_id: int = 0, last_id: int = 0) -> None:
 
 def _send_claimed(campaign: BatchCampaign, batch_id: str, ids: list[int]) -> None:
     """Render, send and record the claimed rows; queue a later run for deferred ones."""
-    composer = composition.composer_for(db.session.get(Campaign, campaign.id))
+    composer = composition.composer_for(campaign.id, campaign.started_at)
     rows = _load_rows(ids, with_fields="fields" in composer.templates.variables)
     prepare = _preparer(campaign, composer, rows,
                         suppression.suppressed_among(r.email for r in rows.values()))

@@ -183,18 +183,20 @@ _composers: dict[tuple[int, Any], CampaignComposer] = {}
 _composers_lock = threading.Lock()
 
 
-def composer_for(campaign: Campaign) -> CampaignComposer:
+def composer_for(campaign_id: int, started_at: Any) -> CampaignComposer:
     """Return this process's composer of a sending campaign (built once per campaign).
 
-    Keyed by id and start time: a campaign's templates are frozen when it starts.
+    Keyed by id and start time: a campaign's templates are frozen when it starts, so the
+    campaign row (and its large template columns) is read only the first time.
     """
-    key = (campaign.id, campaign.started_at)
+    key = (campaign_id, started_at)
     with _composers_lock:
         composer = _composers.get(key)
         if composer is None:
             if len(_composers) > 32:
                 _composers.clear()
-            composer = _composers[key] = make_composer(campaign)
+            composer = make_composer(db.session.get(Campaign, campaign_id))
+            _composers[key] = composer
         return composer
 
 

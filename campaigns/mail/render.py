@@ -133,7 +133,8 @@ def build_templates(subject: str, compiled: CompiledBody) -> Templates:
     return Templates(subject=text_env.from_string(subject),
                      html=html_env.from_string(compiled.html),
                      text=text_env.from_string(compiled.text), variables=variables,
-                     tidy_text=compiled.generated_text)
+                     # only Jinja blocks leave stray blank lines and spaces in generated text
+                     tidy_text=compiled.generated_text and "{%" in compiled.text)
 
 
 def render(templates: Templates, context: dict[str, Any]) -> Rendered:

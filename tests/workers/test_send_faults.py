@@ -124,19 +124,20 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(app_ctx, smtp, pools,
 
     counts = ledger.counts(campaign.id)
     addresses = dict(db.session.execute(select(Delivery.id, Delivery.email)).all())
-    uncertain = rows_in(S.UNCERTAIN)
-    sent = rows_in(S.SENT)
+    uncertain, sent, failed = rows_in(S.UNCERTAIN), rows_in(S.SENT), rows_in(S.FAILED)
     received = Counter(smtp.recipients())
     duplicates = {a for a, n in received.items() if n > 1}
-    lost = {addresses[i] for i in sent if addresses[i] not in received}
-    lost |= {addresses[i] for i in set(addresses) - sent - uncertain - rows_in(S.FAILED)}
+    lost = {addresses[i] for i in sent if addresses[i] not in received}  # "sent", never seen
+    lost |= {addresses[i] for i in set(addresses) - sent - uncertain - failed}  # unfinished
     with capsys.disabled():
         print(f"\nkill -9 x{KILLS} during a {PEOPLE}-person campaign (seed {seed}), "
               f"{PROCESSES} processes x {THREADS} threads, window {WINDOW}:")
         for (kill, seen, in_flight), flight in zip(lines, in_flight_at_kill, strict=True):
-            doubled = {addresses[i] for i in flight} & duplicates
-            print(f"  kill {kill:2}: {seen:4} received before it; in flight (now uncertain) "
-                  f"{in_flight:2}, lost 0, duplicates {len(doubled)}")
+            mine = {addresses[i] for i in flight}
+            print(f"  kill {kill:2}: {seen:4} received before it; in flight {in_flight:2} "
+                  f"({len(mine & set(received)):2} had reached the server) -> uncertain "
+                  f"{len(flight & uncertain):2}, lost {len(mine & lost)}, "
+                  f"duplicates {len(mine & duplicates)}")
         print(f"  end: {counts}; lost {len(lost)}, duplicates {len(duplicates)}, "
               f"uncertain {len(uncertain)}")
     assert lost == set()
