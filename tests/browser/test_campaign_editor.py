@@ -9,7 +9,6 @@ from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD
 from tests.support.campaigns import add_subscribers, make_campaign
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
