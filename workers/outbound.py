@@ -264,8 +264,8 @@ def extend_ledger(campaign_id: int, after_subscriber_id: int) -> None:
 def send_test(campaign_id: int, user_id: int, subscriber_id: int) -> None:
     """Send the campaign's current draft to a user, rendered for one person."""
     campaign, user = db.session.get(Campaign, campaign_id), db.session.get(User, user_id)
-    if campaign is None or user is None:
-        return
+    if campaign is None or user is None or suppression.is_suppressed(user.email):
+        return  # gone, or suppressed since the test was asked for
     person = composition.preview_person(campaign, subscriber_id)
     composer = composition.make_composer(campaign, test=True)
     link = unsubscribe_url(0, campaign.id)  # nobody: a click must not unsubscribe the person

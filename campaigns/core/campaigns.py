@@ -12,10 +12,10 @@ from flask import current_app
 from sqlalchemy import update
 
 from campaigns import jobs
-from campaigns.core import audience, composition, ledger, pacing
+from campaigns.core import audience, composition, ledger, pacing, suppression
 from campaigns.core.presets import preset_for
 from campaigns.db import db, utcnow
-from campaigns.errors import Conflict, NotFound, ValidationError
+from campaigns.errors import Conflict, Forbidden, NotFound, ValidationError
 from campaigns.models import Campaign, CampaignStatus, DeliveryState, ReplyMode, User
 
 St = CampaignStatus
@@ -319,5 +319,7 @@ def send_test(campaign: Campaign, user: User, subscriber_id: int | None = None) 
     composition.ensure_renderable(campaign)
     if not campaign.from_email:
         raise ValidationError("Set the from address first.")
+    if suppression.is_suppressed(user.email):
+        raise Forbidden(f"{user.email} is on the suppression list: no email can go there.")
     jobs.enqueue("outbound.send_test", campaign.id, user.id, subscriber_id or 0,
                  queue="outbound")

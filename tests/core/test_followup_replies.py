@@ -78,9 +78,8 @@ def test_no_reply_can_be_written_to_a_suppressed_person(conversation):
 
 def test_a_reply_queued_before_a_suppression_is_skipped_not_sent(conversation, worker):
     message = followup_replies.write_reply(conversation, None, "Hello?")
-    db.session.commit()
     suppress("ann@example.com", SuppressionReason.UNSUBSCRIBED)
-    db.session.commit()
+    db.session.commit()  # the job is published with the suppression already in place
     worker.drain()
     assert MemoryBackend.outbox == []
     assert db.session.get(FollowUpMessage, message.id).state == DeliveryState.SKIPPED
