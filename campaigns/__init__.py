@@ -78,12 +78,25 @@ def database_uri(url: str, instance_path: Path) -> str:
 
 
 def _instance_secret(instance_path: Path) -> str:
-    """Return the instance's generated secret key, creating it (mode 0600) on first use."""
+    """Return the instance's generated secret key, creating it (mode 0600) on first use.
+
+    Written to a temporary file and linked into place, so that a process starting at the same
+    moment reads a whole key or none, never an empty file.
+    """
     path = instance_path / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    if not path.exists():
+        temporary = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)  # fails if another process linked its key first
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds no usable secret key; delete it or set "
+                           "CAMPAIGNS_SECRET_KEY")
+    return key

@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "INBOUND_MAX_HEADER_BYTES": 256 * 1024,
     # Login attempts allowed per address and per client, e.g. "10 per minute".
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0 = none). Behind
+    # one, set 1: rate limits then key on the client's address, not the proxy's.
+    "TRUSTED_PROXIES": 0,
     # Storage for rate limits: memory:// (one process) or redis://…
     "RATELIMIT_STORAGE_URL": "memory://",
     # Send session cookies only over HTTPS; default follows BASE_URL's scheme.

@@ -10,6 +10,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaigns.db import db
 
@@ -85,7 +86,10 @@ def _load_user(user_id: str):  # noqa: ANN202
 
 
 def init_app(app: Flask) -> None:
-    """Wire CSRF, the limiter, Flask-Login, the login gate and the headers."""
+    """Wire proxies, CSRF, the limiter, Flask-Login, the login gate and the headers."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATELIMIT_STORAGE_URL"])
     limiter.init_app(app)

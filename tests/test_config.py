@@ -56,3 +56,13 @@ def test_cookies_are_secure_when_the_base_url_is_https(tmp_path):
                       "SECRET_KEY": "x"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_processes_starting_together_all_get_the_same_whole_secret_key(tmp_path):
+    import multiprocessing
+
+    from campaigns import _instance_secret
+
+    with multiprocessing.get_context("fork").Pool(6) as pool:
+        keys = pool.map(_instance_secret, [tmp_path] * 6)
+    assert len(set(keys)) == 1 and len(keys[0]) == 64

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 
@@ -64,6 +65,25 @@ def split_quote(text: str) -> tuple[str, str]:
     from campaigns.mail.inbound.quotes import split_reply
 
     return split_reply(text)
+
+
+def local_url(target: str | None, default: str) -> str:
+    """Return target if it is a path on this site, else default (no open redirects).
+
+    Used for every "go back to" value a request carries: ?next=, ?back=, a form's next
+    field, the Referer header.
+    """
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        host = urlsplit(request.host_url).netloc
+        if parts.netloc != host or parts.scheme not in ("http", "https"):
+            return default
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return default
+    return target
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -22,6 +22,7 @@ from campaigns.db import db, utcnow
 from campaigns.errors import CampaignsError
 from campaigns.models import Campaign, FollowUp, User
 from campaigns.web import flash_error
+from campaigns.web.helpers import local_url
 from campaigns.web.messages import FRAME_POLICY
 
 bp = Blueprint("inbox", __name__)
@@ -96,7 +97,8 @@ def conversation(followup_id: int):
         can_reply=audience.can_receive(followup.subscriber), invitation=_invitation(followup),
         outcomes=followups.outcome_choices(followup.campaign.kind if followup.campaign else None),
         outcome_label=followups.outcome_label, snooze_presets=SNOOZE_PRESETS,
-        overdue=inbox.overdue(followup), back=request.args.get("back", url_for(".index")))
+        overdue=inbox.overdue(followup),
+        back=local_url(request.args.get("back"), url_for(".index")))
 
 
 @bp.route("/inbox/<int:followup_id>/invitation")
@@ -204,7 +206,7 @@ def bulk():
     selected = db.session.scalars(db.select(FollowUp).where(FollowUp.id.in_(ids))).all()
     if not selected:
         flash("Select some conversations first.", "warning")
-        return redirect(request.referrer or url_for(".index"))
+        return redirect(local_url(request.referrer, url_for(".index")))
     try:
         for followup in selected:
             _bulk_one(followup, action)
@@ -214,7 +216,7 @@ def bulk():
     else:
         db.session.commit()
         flash(f"{len(selected)} conversation{'s' * (len(selected) != 1)} updated.", "success")
-    return redirect(request.referrer or url_for(".index"))
+    return redirect(local_url(request.referrer, url_for(".index")))
 
 
 def _bulk_one(followup: FollowUp, action: str) -> None:
@@ -255,7 +257,8 @@ def _act(followup: FollowUp, change, message: str, *, undo: bool = False) -> Res
         flash(message, "undo" if undo else "success")
         if undo:
             return redirect(url_for(".index", undo=followup.id))
-    return redirect(request.form.get("next") or url_for(".conversation", followup_id=followup.id))
+    return redirect(local_url(request.form.get("next"),
+                              url_for(".conversation", followup_id=followup.id)))
 
 
 def _snooze_until() -> datetime:

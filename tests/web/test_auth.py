@@ -74,3 +74,4 @@ def test_a_disabled_user_cannot_log_in(client, owner, app):
         db.session.scalar(db.select(User)).active = False
         db.session.commit()
     assert log_in(client, "owner@example.com", "correct horse battery").status_code == 401
+

@@ -1,5 +1,7 @@
 """The inbox pages: list, filters over htmx, a conversation and the actions on it."""
 
+import pytest
+
 from campaigns.db import db
 from campaigns.models import FollowUp, FollowUpStatus
 from tests.support import factories
@@ -137,3 +139,13 @@ def test_the_conversation_shows_the_invitation_as_the_person_received_it(logged_
     assert "Hi Grace," in frame.get_data(as_text=True)
     assert "&lt;b&gt;Navy&lt;/b&gt;" in frame.get_data(as_text=True)
     assert "sandbox" in frame.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/",
+                                    "/\\evil.example", "javascript:alert(1)"])
+def test_back_links_and_next_fields_never_lead_off_the_site(logged_in, app, target):
+    followup_id = make_conversation(app)
+    html = logged_in.get(f"/inbox/{followup_id}?back={target}").get_data(as_text=True)
+    assert 'class="back" href="/"' in html
+    response = post_form(logged_in, f"/inbox/{followup_id}/notes", {"body": "x", "next": target})
+    assert response.headers["Location"] == f"/inbox/{followup_id}"
