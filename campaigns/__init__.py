@@ -26,7 +26,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from campaigns import api, cli, db, jobs, security, web
+    from campaigns.values import BoundedIntConverter
 
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     db.init_app(app)
     jobs.init_app(app)
     security.init_app(app)

@@ -35,8 +35,14 @@ def _deliver(message: FollowUpMessage) -> None:
     """Hand the reply to the mail backend and record what happened."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
+        envelope = followup_replies.envelope_for(message)
+    except ValueError as exc:  # e.g. an address no SMTP server without SMTPUTF8 takes
+        followup_replies.finish(message, DeliveryState.FAILED, f"cannot be sent: {exc}")
+        db.session.commit()
+        return
+    try:
         with backend_for_app(app) as backend:
-            backend.send(followup_replies.envelope_for(message))
+            backend.send(envelope)
     except TransientMailError as exc:
         if message.attempts < current_app.config["SEND_MAX_ATTEMPTS"]:
             followup_replies.finish(message, DeliveryState.PENDING, exc.message)

@@ -212,7 +212,7 @@ def _preparer(campaign: BatchCampaign, composer: CampaignComposer, rows: dict[in
         person = composition.Person(row.subscriber_id, row.email, row.first_name or "",
                                     row.last_name or "", row.company or "",
                                     getattr(row, "fields", None) or {})
-        link = link_for(row.subscriber_id, campaign_id)
+        link = link_for(row.subscriber_id, campaign_id, row.email)
         try:
             envelope = composer.envelope(
                 Recipient(row.email, person.name, row.message_id, row.reply_token, link),

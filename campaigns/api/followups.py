@@ -13,6 +13,7 @@ from campaigns.core import followup_replies, followups, inbox
 from campaigns.db import db
 from campaigns.errors import ValidationError
 from campaigns.models import FollowUp, FollowUpStatus
+from campaigns.values import parse_id
 
 MESSAGE_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "direction": {"type": "string", "enum": ["inbound", "outbound"]},
@@ -70,7 +71,7 @@ def list_followups():
     if status not in inbox.VIEWS:
         raise ValidationError("status must be open, snoozed, done or all.")
     campaign = args.get("campaign", "")
-    flt = inbox.InboxFilter(view=status, campaign_id=int(campaign) if campaign.isdigit() else None,
+    flt = inbox.InboxFilter(view=status, campaign_id=parse_id(campaign),
                             q=args.get("q", ""), after=_cursor(args.get("after", "")))
     rows, cursor = inbox.inbox_page(flt)
     next_cursor = f"{cursor[0].isoformat()}|{cursor[1]}" if cursor else None

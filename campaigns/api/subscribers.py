@@ -24,6 +24,7 @@ from campaigns.models import (
     Suppression,
     SuppressionReason,
 )
+from campaigns.values import parse_id
 
 SUBSCRIBER_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "email": {"type": "string"},
@@ -101,7 +102,7 @@ def list_subscribers():
     segment = request.args.get("segment", "")
     list_filter = ListFilter(q=request.args.get("q", ""), tag=request.args.get("tag", ""),
                              status=request.args.get("status", ""),
-                             segment_id=int(segment) if segment.isdigit() else None)
+                             segment_id=parse_id(segment))
     limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
     page = subscriber_list.page(list_filter, request.args.get("sort", "newest"),
                                 after=request.args.get("after"), limit=limit)

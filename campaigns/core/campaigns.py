@@ -17,6 +17,7 @@ from campaigns.core.presets import preset_for
 from campaigns.db import db, utcnow
 from campaigns.errors import Conflict, Forbidden, NotFound, ValidationError
 from campaigns.models import Campaign, CampaignStatus, DeliveryState, ReplyMode, User
+from campaigns.values import parse_id
 
 St = CampaignStatus
 FIRST_LEDGER_BATCH = 1000
@@ -101,7 +102,7 @@ def _clean(name: str, value: Any) -> Any:
     if name == "audience":
         return _clean_audience(value)
     if name == "timezone":
-        return _clean_timezone(value)
+        return clean_timezone(value)
     return _clean_count(name, value)
 
 
@@ -125,13 +126,13 @@ def _clean_audience(value: Any) -> dict[str, Any]:
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ValidationError("audience.tags is a list of tag names.")
     segment = value.get("segment_id")
-    if segment not in (None, "") and not str(segment).isdigit():
+    if segment not in (None, "") and parse_id(segment) is None:
         raise ValidationError("audience.segment_id is a segment id.")
     return {"tags": sorted({t.strip() for t in tags if t.strip()}),
-            "segment_id": int(segment) if segment not in (None, "") else None}
+            "segment_id": parse_id(segment)}
 
 
-def _clean_timezone(value: Any) -> str:
+def clean_timezone(value: Any) -> str:
     """Return a valid IANA time zone name."""
     try:
         ZoneInfo(str(value or "UTC"))
@@ -140,14 +141,19 @@ def _clean_timezone(value: Any) -> str:
     return str(value or "UTC")
 
 
+MAX_COUNT = 10_000_000  # per minute, per hour or per day: far above any real sending rate
+
+
 def _clean_count(name: str, value: Any) -> int:
     """Return a non-negative whole number setting."""
     try:
         number = int(value or 0)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: JSON Infinity
         raise ValidationError(f"{name} is a whole number.") from exc
     if number < 0:
         raise ValidationError(f"{name} cannot be negative.")
+    if number > MAX_COUNT:
+        raise ValidationError(f"{name} is at most {MAX_COUNT:,}.")
     return number
 
 
@@ -165,7 +171,7 @@ def require_ready(campaign: Campaign, *, count_audience: bool = True
 def schedule(campaign: Campaign, local_time: datetime, timezone: str) -> Campaign:
     """Schedule a draft for a wall-clock time in a time zone (stored as UTC)."""
     require_editable(campaign)
-    zone = _clean_timezone(timezone)
+    zone = clean_timezone(timezone)
     moment = local_time.replace(tzinfo=ZoneInfo(zone)).astimezone(ZoneInfo("UTC"))
     moment = moment.replace(tzinfo=None)
     if moment <= utcnow():

@@ -97,7 +97,7 @@ def preview_person(campaign: Campaign, subscriber_id: int | None) -> Person:
 
 def preview(campaign: Campaign, person: Person) -> render.Rendered:
     """Render the campaign for one person (the draft, or what was frozen when it started)."""
-    context = context_for(campaign, person, unsubscribe_url(person.id, campaign.id))
+    context = context_for(campaign, person, unsubscribe_url(person.id, campaign.id, person.email))
     return render.render(templates_for(campaign), context)
 
 
@@ -114,7 +114,7 @@ def templates_for(campaign: Campaign, *, draft: bool = False) -> render.Template
 def check(campaign: Campaign, person: Person) -> Checks:
     """Check the draft as the editor shows it: errors at their line, then warnings."""
     result = Checks(audience_count=audience.audience_count(campaign.audience))
-    context = context_for(campaign, person, unsubscribe_url(person.id, campaign.id))
+    context = context_for(campaign, person, unsubscribe_url(person.id, campaign.id, person.email))
     try:
         templates = render.build_templates(
             campaign.subject, render.compile_mjml(campaign.body_mjml, campaign.body_text))

@@ -60,8 +60,8 @@ def unsubscribe_by_token(token: str, *, one_click: bool) -> UnsubscribeResult:
     """Unsubscribe whoever a signed link names; raise ValidationError for a forged token."""
     claim = read_token(token)
     subscriber = db.session.get(Subscriber, claim.subscriber_id)
-    if subscriber is None:
-        return UnsubscribeResult(None, False)
+    if subscriber is None or not claim.names(subscriber.email):
+        return UnsubscribeResult(None, False)  # gone, or the id now belongs to someone else
     source = ConsentSource.ONE_CLICK if one_click else ConsentSource.UNSUBSCRIBE_LINK
     changed = unsubscribe(subscriber, source, _link_detail(claim.campaign_id, one_click))
     return UnsubscribeResult(subscriber, changed)

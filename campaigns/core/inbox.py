@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from campaigns.db import db, utcnow
 from campaigns.models import (
+    Campaign,
     FollowUp,
     FollowUpMessage,
     FollowUpStatus,
@@ -41,8 +42,13 @@ class InboxFilter:
 def inbox_query(flt: InboxFilter) -> Select:
     """Return the SELECT for one page of the inbox, subscribers loaded with the rows."""
     query = (select(FollowUp).join(FollowUp.subscriber)
-             .options(contains_eager(FollowUp.subscriber), selectinload(FollowUp.campaign),
-                      selectinload(FollowUp.messages)))
+             .options(contains_eager(FollowUp.subscriber),
+                      # the list shows a campaign's name and a snippet of the last message:
+                      # never load the templates or anything else the row does not show
+                      selectinload(FollowUp.campaign).load_only(Campaign.id, Campaign.name),
+                      selectinload(FollowUp.messages).load_only(
+                          FollowUpMessage.direction, FollowUpMessage.text,
+                          FollowUpMessage.created_at)))
     query = _filtered(query, flt)
     key = _sort_key(flt.sort)
     descending = flt.sort == "newest"

@@ -29,7 +29,9 @@ from campaigns.models import (
 )
 
 SEND_ACTOR = "subscribers.send_confirmation"
-RESEND_AFTER = timedelta(minutes=10)  # one confirmation email per address per window
+RESEND_AFTER = timedelta(minutes=10)  # at least this long between two confirmation emails
+WEEKLY_CONFIRMATIONS = 3  # at most this many confirmation emails per address per week
+SUPPRESSED_EVERY = timedelta(days=30)  # to a suppressed address: one per month at most
 _CONFIRM_SALT = "campaigns.signup-confirm"
 _FORM_SALT = "campaigns.signup-form"
 _KEEP_SUPPRESSED = {SuppressionReason.MANUAL}
@@ -84,7 +86,7 @@ def request_signup(email: str, *, first_name: str = "", last_name: str = "",
         return None  # already on the list
     if subscriber is None:
         subscriber = _pending_subscriber(address, first_name, last_name)
-    elif _recently_asked(subscriber):
+    elif _asked_too_often(subscriber, suppressed=blocked is not None):
         return None
     db.session.add(ConsentEvent(subscriber_id=subscriber.id, status=ConsentStatus.PENDING,
                                 source=ConsentSource.SIGNUP,
@@ -105,15 +107,24 @@ def _pending_subscriber(address: str, first_name: str, last_name: str) -> Subscr
     return subscriber
 
 
-def _recently_asked(subscriber: Subscriber) -> bool:
-    """Tell whether a confirmation email went to this person within RESEND_AFTER."""
-    last = db.session.scalar(
+def _asked_too_often(subscriber: Subscriber, *, suppressed: bool) -> bool:
+    """Tell whether one more confirmation email would mail-bomb this address.
+
+    The form takes any address from anyone: confirmations are spaced (RESEND_AFTER),
+    counted per week, and to an address that bounced or complained, sent once a month.
+    """
+    now = utcnow()
+    window = SUPPRESSED_EVERY if suppressed else timedelta(days=7)
+    sent = list(db.session.scalars(
         select(ConsentEvent.created_at).where(
             ConsentEvent.subscriber_id == subscriber.id,
             ConsentEvent.source == ConsentSource.SIGNUP,
-            ConsentEvent.status == ConsentStatus.PENDING)
-        .order_by(ConsentEvent.created_at.desc()).limit(1))
-    return last is not None and utcnow() - last < RESEND_AFTER
+            ConsentEvent.status == ConsentStatus.PENDING,
+            ConsentEvent.created_at > now - window)
+        .order_by(ConsentEvent.created_at.desc())))
+    if suppressed:
+        return bool(sent)
+    return bool(sent) and (now - sent[0] < RESEND_AFTER or len(sent) >= WEEKLY_CONFIRMATIONS)
 
 
 def awaits_confirmation(subscriber: Subscriber) -> bool:

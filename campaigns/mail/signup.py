@@ -36,7 +36,9 @@ def confirmation_envelope(subscriber: Subscriber, url: str) -> Envelope:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender_domain())
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders stay quiet
+    # No name from the form in here: anyone can type anything and any address on the form,
+    # so the email says nothing a stranger chose (it cannot be turned into their message).
     message.set_content(render_template(
-        "email/signup_confirm.txt", name=subscriber.first_name, url=url, list_name=list_name,
+        "email/signup_confirm.txt", url=url, list_name=list_name,
         days=current_app.config["SIGNUP_CONFIRM_DAYS"]))
     return Envelope(sender=sender, recipients=(subscriber.email,), data=message.as_bytes())

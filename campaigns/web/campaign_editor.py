@@ -19,6 +19,7 @@ from campaigns.db import db
 from campaigns.errors import CampaignsError
 from campaigns.mail import render
 from campaigns.models import Campaign, CampaignStatus, Segment
+from campaigns.values import parse_id
 from campaigns.web import flash_error
 from campaigns.web.campaign_forms import ActionForm, EditorForm, ScheduleForm, SelectChoice
 from campaigns.web.campaigns import bp
@@ -191,7 +192,7 @@ def _fill(form: EditorForm, campaign: Campaign) -> None:
 def _preview_id(form: EditorForm) -> int | None:
     """Return the subscriber chosen for the preview, if any."""
     raw = form.preview_subscriber.data or request.args.get("subscriber") or ""
-    return int(raw) if str(raw).isdigit() else None
+    return parse_id(raw)
 
 
 def _flash_form_errors(form: Any) -> None:

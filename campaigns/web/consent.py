@@ -42,6 +42,8 @@ def unsubscribe(token: str):
         except ValidationError as exc:
             return _invalid(exc)
         person = db.session.get(Subscriber, claim.subscriber_id)
+        if person is not None and not claim.names(person.email):
+            person = None  # the id now belongs to someone else
         return render_template("consent/unsubscribe.html", person=person, done=False)
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     try:

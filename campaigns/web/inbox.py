@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -21,6 +21,7 @@ from campaigns.core.composition import Person
 from campaigns.db import db, utcnow
 from campaigns.errors import CampaignsError
 from campaigns.models import Campaign, FollowUp, User
+from campaigns.values import parse_id, parse_ids
 from campaigns.web import flash_error
 from campaigns.web.helpers import local_url
 from campaigns.web.messages import FRAME_POLICY
@@ -41,14 +42,14 @@ def _morning(day: datetime) -> datetime:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(value)
 
 
 def _filter_from_request() -> inbox.InboxFilter:
     """Read the inbox filters from the query string (links and htmx share them)."""
     args = request.args
     after = None
-    if args.get("after_at") and args.get("after_id", "").isdigit():
+    if args.get("after_at") and parse_id(args.get("after_id")):
         try:
             after = (datetime.fromisoformat(args["after_at"]), int(args["after_id"]))
         except ValueError:
@@ -58,7 +59,7 @@ def _filter_from_request() -> inbox.InboxFilter:
         view=args.get("view") if args.get("view") in inbox.VIEWS else "open",
         campaign_id=_int_arg("campaign"),
         outcome=args.get("outcome", ""),
-        assignee_id=0 if assignee == "none" else (int(assignee) if assignee.isdigit() else None),
+        assignee_id=0 if assignee == "none" else parse_id(assignee),
         waiting_on=args.get("waiting", ""),
         unread_only=args.get("unread") == "1",
         q=args.get("q", "")[:200],
@@ -201,7 +202,7 @@ def mark_unread(followup_id: int):
 @bp.route("/inbox/bulk", methods=["POST"])
 def bulk():
     """Apply one action to the selected conversations."""
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = parse_ids(request.form.getlist("ids"))
     action = request.form.get("action", "")
     selected = db.session.scalars(db.select(FollowUp).where(FollowUp.id.in_(ids))).all()
     if not selected:
@@ -210,9 +211,9 @@ def bulk():
     try:
         for followup in selected:
             _bulk_one(followup, action)
-    except CampaignsError as exc:
+    except (CampaignsError, ValueError) as exc:
         db.session.rollback()
-        flash_error(exc)
+        flash(getattr(exc, "message", str(exc)), "error")
     else:
         db.session.commit()
         flash(f"{len(selected)} conversation{'s' * (len(selected) != 1)} updated.", "success")
@@ -233,7 +234,7 @@ def _bulk_one(followup: FollowUp, action: str) -> None:
         followups.reopen(followup)
     elif action == "assign":
         value = request.form.get("assignee", "")
-        followups.assign(followup, int(value) if value.isdigit() else None)
+        followups.assign(followup, parse_id(value))
     else:
         abort(400)
 
@@ -278,6 +279,9 @@ def _parse_when(field: str) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.fromisoformat(raw)
+        parsed = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise ValueError("That date is not valid.") from exc
+    if parsed.tzinfo is not None:  # stored as naive UTC, like every time
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed

@@ -111,6 +111,15 @@ def test_schedule_takes_a_local_time_and_zone(api, app):
                     json={"at": "soon"}).status_code == 422
 
 
+def test_schedule_with_an_offset_is_that_moment_whatever_the_zone(api, app):
+    with app.app_context():
+        add_subscribers(1, tag="friends")
+    campaign_id = create(api)["id"]
+    response = api.post(f"/api/v1/campaigns/{campaign_id}/schedule",
+                        json={"at": "2099-07-01T09:30+02:00", "timezone": "America/New_York"})
+    assert response.json["scheduled_at"] == "2099-07-01T07:30:00Z"
+
+
 def test_unknown_campaigns_are_404(api):
     assert api.get("/api/v1/campaigns/999").json["error"] == "not_found"
 

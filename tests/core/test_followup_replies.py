@@ -88,3 +88,14 @@ def test_a_reply_queued_before_a_suppression_is_skipped_not_sent(conversation, w
 def test_an_empty_reply_is_refused(conversation):
     with pytest.raises(ValidationError):
         followup_replies.write_reply(conversation, None, "  ")
+
+
+def test_a_reply_that_cannot_be_built_fails_instead_of_hanging(app_ctx, worker):
+    person = factories.subscriber("ünïcode@example.com", first_name="U")
+    followup = factories.followup(person, factories.campaign())
+    db.session.commit()
+    message = followup_replies.write_reply(followup, None, "Hello")
+    db.session.commit()
+    worker.drain()
+    message = db.session.get(FollowUpMessage, message.id)
+    assert message.state == DeliveryState.FAILED and "cannot be sent" in message.last_error

@@ -149,3 +149,18 @@ def test_back_links_and_next_fields_never_lead_off_the_site(logged_in, app, targ
     assert 'class="back" href="/"' in html
     response = post_form(logged_in, f"/inbox/{followup_id}/notes", {"body": "x", "next": target})
     assert response.headers["Location"] == f"/inbox/{followup_id}"
+
+
+def test_a_snooze_time_with_an_offset_is_read_as_that_moment(logged_in, app):
+    followup_id = make_conversation(app)
+    post_form(logged_in, f"/inbox/{followup_id}/snooze", {"until": "2099-01-01T10:00+02:00"})
+    with app.app_context():
+        assert db.session.get(FollowUp, followup_id).snoozed_until.hour == 8
+
+
+def test_a_bulk_snooze_without_a_time_is_a_clear_error(logged_in, app):
+    followup_id = make_conversation(app)
+    response = post_form(logged_in, "/inbox/bulk", {"ids": [followup_id], "action": "snooze",
+                                                    "preset": "", "until": "soon"},
+                         page="/", follow_redirects=True)
+    assert response.status_code == 200 and "not valid" in response.get_data(as_text=True)

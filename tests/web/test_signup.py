@@ -177,3 +177,22 @@ def test_public_pages_have_their_stylesheet_and_set_no_cookie(public):
     styles = public.get("/static/app.css")
     styles.close()
     assert styles.status_code == 200  # no login needed for styles
+
+
+def test_one_address_gets_at_most_three_confirmations_a_week(app, public, worker, smtp):
+    from datetime import timedelta
+
+    from campaigns.models import ConsentEvent
+
+    for _ in range(5):
+        sign_up(public, worker, "target@example.com")
+        with app.app_context():  # pretend the 10 minutes have passed
+            for event in db.session.scalars(db.select(ConsentEvent)):
+                event.created_at -= timedelta(minutes=11)
+            db.session.commit()
+    assert len(smtp.handler.messages) == 3
+
+
+def test_a_confirmation_says_nothing_the_form_filler_typed(app, public, worker, smtp):
+    sign_up(public, worker, "target@example.com", first_name="Buy cheap pills at evil.example")
+    assert b"evil.example" not in smtp.handler.messages[0].data

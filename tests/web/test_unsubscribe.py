@@ -17,7 +17,7 @@ def ann(app):
         db.session.add(campaign)
         person = subscribers.create_subscriber("ann@example.com", first_name="Ann")
         db.session.commit()
-        return person.id, campaign.id, unsubscribe_url(person.id, campaign.id)
+        return person.id, campaign.id, unsubscribe_url(person.id, campaign.id, person.email)
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_a_post_with_an_empty_body_still_unsubscribes(app, ann, mail_app):
 def test_a_forged_or_altered_token_is_refused_with_a_clear_page(app, ann, mail_app, tamper):
     subscriber_id, campaign_id, url = ann
     with app.app_context():
-        token = make_token(subscriber_id, campaign_id)
+        token = make_token(subscriber_id, campaign_id, "ann@example.com")
     bad = tamper(token)
     for method in ("get", "post"):
         response = getattr(mail_app, method)(f"/unsubscribe/{bad}",
@@ -137,3 +137,18 @@ def test_a_link_signed_before_a_key_rotation_still_works(app, ann, mail_app):
     app.config.update(SECRET_KEY="the-new-key", SECRET_KEY_FALLBACKS=["test-secret-key"])
     assert mail_app.post(path_of(url)).status_code == 200
     assert state(app, subscriber_id)[0] == "unsubscribed"
+
+
+def test_a_link_never_acts_on_someone_who_later_got_the_same_id(app, mail_app):
+    with app.app_context():
+        old = subscribers.create_subscriber("old@example.com")
+        db.session.commit()
+        link = unsubscribe_url(old.id, 0, "old@example.com")
+        db.session.delete(old)
+        db.session.commit()
+        new = subscribers.create_subscriber("new-person@example.com")
+        db.session.commit()
+        new_id = new.id
+    assert "new-person@example.com" not in mail_app.get(link).get_data(as_text=True)
+    mail_app.post(link, data={"List-Unsubscribe": "One-Click"})
+    assert state(app, new_id) == ("subscribed", True, None)

@@ -71,6 +71,7 @@ def test_every_person_gets_one_personal_message_with_the_exact_headers(app_ctx, 
     assert link.startswith("http://campaigns.test/unsubscribe/")
     claim = read_token(link.rsplit("/", 1)[1])
     assert (claim.subscriber_id, claim.campaign_id) == (sid, campaign.id)
+    assert claim.names("ada0@example.com") and not claim.names("someone@example.com")
     assert parsedate_to_datetime(message["Date"]).tzinfo is not None
     text, html = message.get_body(("plain",)), message.get_body(("html",))
     assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain",

@@ -155,7 +155,7 @@ def _column_index(header: Sequence[str], column: str) -> int:
     for index, name in enumerate(header):
         if name.strip().lower() == column.strip().lower():
             return index
-    if column.isdigit() and 1 <= int(column) <= len(header):
+    if column.isascii() and column.isdigit() and 1 <= int(column) <= len(header):
         return int(column) - 1
     names = ", ".join(repr(h) for h in header)
     raise ValidationError(f"The file has no column {column!r}. Its columns are: {names}.")

@@ -15,6 +15,7 @@ from campaigns.core.subscriber_list import ListFilter
 from campaigns.db import db
 from campaigns.errors import CampaignsError, ValidationError
 from campaigns.models import ConsentSource, Segment, Subscriber, Suppression
+from campaigns.values import parse_id, parse_ids
 from campaigns.web import flash_error
 from campaigns.web.subscribers import bp
 
@@ -34,7 +35,7 @@ def list_filter_from(args) -> ListFilter:  # noqa: ANN001 - request.args or requ
     segment = args.get("segment", "")
     return ListFilter(q=args.get("q", "").strip()[:200], tag=args.get("tag", "").strip(),
                       status=args.get("status", ""),
-                      segment_id=int(segment) if segment.isdigit() else None)
+                      segment_id=parse_id(segment))
 
 
 @bp.route("/")
@@ -134,7 +135,7 @@ def _selected_ids() -> list[int]:
     """Return the ids ticked, or every id matching the filter when "all" was chosen."""
     if request.form.get("scope") == "all":
         return subscriber_list.matching_ids(list_filter_from(request.form))
-    return [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    return parse_ids(request.form.getlist("ids"))
 
 
 def _back() -> str:

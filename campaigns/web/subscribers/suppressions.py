@@ -8,6 +8,7 @@ from campaigns.core import consent
 from campaigns.db import db
 from campaigns.errors import CampaignsError
 from campaigns.models import Suppression
+from campaigns.values import parse_id
 from campaigns.web import flash_error
 from campaigns.web.subscribers import bp
 
@@ -18,7 +19,7 @@ PAGE = 100
 def suppression_list():
     """List suppressed addresses, newest first, with a search and a form to add one."""
     query = request.args.get("q", "")
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"))
     rows = consent.suppressions_page(query, before, PAGE + 1)
     return render_template("subscribers/suppressions.html", rows=rows[:PAGE], q=query,
                            more=len(rows) > PAGE, total=db.session.query(Suppression).count())
