@@ -58,7 +58,10 @@ def _derive_settings(app: Flask) -> None:
     cfg["INSTANCE_PATH"] = app.instance_path
     cfg["SQLALCHEMY_DATABASE_URI"] = database_uri(cfg["DATABASE_URL"], Path(app.instance_path))
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        # A worker process runs up to 8 threads (campaigns worker -t); each holds a
+        # connection while it sends a batch, so the pool keeps that many open.
+        cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 10,
+                                                     "max_overflow": 10})
     cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or _instance_secret(Path(app.instance_path))
     secure = cfg["SESSION_COOKIE_SECURE"]
     if secure is None:
