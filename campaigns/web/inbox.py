@@ -80,7 +80,7 @@ def index():
     campaigns = db.session.execute(
         db.select(Campaign.id, Campaign.name).order_by(Campaign.created_at.desc())).all()
     team = db.session.scalars(db.select(User).order_by(User.email)).all()
-    return render_template("inbox/index.html", counts=inbox.counts(), campaigns=campaigns,
+    return render_template("inbox/index.html", counts=inbox.counts_for_tabs(), campaigns=campaigns,
                            team=team, outcomes=followups.outcome_choices(None),
                            snooze_presets=SNOOZE_PRESETS, **context)
 

@@ -57,3 +57,20 @@ def test_counts_by_state(app_ctx):
     db.session.flush()
     counts = inbox.counts()
     assert (counts["open"], counts["done"], counts["unread"], counts["all"]) == (1, 1, 1, 2)
+
+
+def test_tab_counts_of_a_small_inbox_are_always_exact(app_ctx):
+    factories.followup()
+    assert inbox.counts_for_tabs()["open"] == 1
+    factories.followup()
+    assert inbox.counts_for_tabs()["open"] == 2
+
+
+def test_tab_counts_of_a_big_inbox_may_be_seconds_old(app_ctx, monkeypatch):
+    monkeypatch.setattr(inbox, "BIG_INBOX", 1)
+    factories.followup()
+    assert inbox.counts_for_tabs()["open"] == 1
+    factories.followup()
+    assert inbox.counts_for_tabs()["open"] == 1  # reused
+    monkeypatch.setattr(inbox, "COUNTS_MAX_AGE", 0)
+    assert inbox.counts_for_tabs()["open"] == 2
