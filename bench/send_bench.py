@@ -19,7 +19,6 @@ import io
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,28 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SINK, SOURCE = "/usr/sbin/smtp-sink", "/usr/sbin/smtp-source"
-
-
-def free_port() -> int:
-    """Return a loopback port nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.postfix import SOURCE, start_smtp_sink  # noqa: E402
+from tests.support.smtp import free_port  # noqa: E402
 
 
 def start_sink(port: int) -> subprocess.Popen:
-    """Start smtp-sink on 127.0.0.1:port (it needs -u when started as root)."""
-    user = ["-u", "root"] if os.geteuid() == 0 else []
-    sink = subprocess.Popen([SINK, *user, "-c", f"127.0.0.1:{port}", "1000"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return sink
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("smtp-sink did not start")
+    """Start smtp-sink on 127.0.0.1:port, counting sessions (-c) as it goes."""
+    return start_smtp_sink(port, "-c", backlog=1000)
 
 
 def reset_postgres(url: str) -> None:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,10 +15,9 @@ from campaigns.core import ledger
 from campaigns.db import db
 from campaigns.models import Delivery
 from tests.support.campaigns import add_subscribers, make_campaign
+from tests.support.postfix import SINK, start_smtp_sink
 from tests.support.services import ON_CI
 from tests.support.smtp import free_port
-
-SINK = "/usr/sbin/smtp-sink"
 
 
 def start_sink(port: int, *flags: str, dump: Path | None = None) -> subprocess.Popen:
@@ -30,18 +26,7 @@ def start_sink(port: int, *flags: str, dump: Path | None = None) -> subprocess.P
         if ON_CI:
             pytest.fail("smtp-sink is missing (Debian package postfix)")
         pytest.skip("smtp-sink is missing (Debian package postfix)")
-    user = ["-u", "root"] if os.geteuid() == 0 else []
-    dumping = ["-D", str(dump)] if dump else []
-    sink = subprocess.Popen([SINK, *user, *dumping, *flags, f"127.0.0.1:{port}", "100"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return sink
-        except OSError:
-            time.sleep(0.05)
-    sink.kill()
-    raise RuntimeError("smtp-sink did not start")
+    return start_smtp_sink(port, *flags, dump=dump)
 
 
 @pytest.fixture
