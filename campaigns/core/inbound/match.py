@@ -189,12 +189,17 @@ def _by_addresses(items: list[Item], found: list[Match | None]) -> None:
 
 def _latest_deliveries(subscriber_ids: set[int]) -> dict[int, Delivery]:
     """Return the most recent delivery of each subscriber."""
-    latest: dict[int, Delivery] = {}
-    if subscriber_ids:
-        for delivery in db.session.scalars(select(Delivery).where(
-                Delivery.subscriber_id.in_(subscriber_ids)).order_by(*_LATEST)):
-            latest.setdefault(delivery.subscriber_id, delivery)
-    return latest
+    return {d.subscriber_id: d for d in _latest_by(Delivery.subscriber_id, subscriber_ids)}
+
+
+def _latest_by(column, keys: set) -> list[Delivery]:  # noqa: ANN001
+    """Return the most recent delivery for each value of a column (one query, one row each)."""
+    if not keys:
+        return []
+    ranked = (select(Delivery.id, func.row_number().over(partition_by=column, order_by=_LATEST)
+                     .label("place")).where(column.in_(keys)).subquery())
+    return list(db.session.scalars(select(Delivery).join(ranked, ranked.c.id == Delivery.id)
+                                   .where(ranked.c.place == 1)))
 
 
 def _latest_followups(subscriber_ids: set[int]) -> dict[int, FollowUp]:
@@ -215,8 +220,26 @@ def latest_delivery(subscriber_id: int) -> Delivery | None:
 
 def latest_delivery_to(address: str) -> Delivery | None:
     """Return the delivery most recently sent to an address (as it was at sending time)."""
-    return db.session.scalar(select(Delivery).where(Delivery.email == address.strip().lower())
-                             .order_by(*_LATEST).limit(1))
+    return ReportDeliveries().latest_to(address)
+
+
+class ReportDeliveries:
+    """The latest delivery to each address the reports of a batch name, read with one query
+    the first time any of them is needed (most reports match their own delivery)."""
+
+    def __init__(self, addresses: Iterable[str] = ()) -> None:
+        self._wanted = {a.strip().lower() for a in usable(addresses)}
+        self._found: dict[str, Delivery] = {}
+        self._looked_up: set[str] = set()
+
+    def latest_to(self, address: str) -> Delivery | None:
+        """Return the delivery most recently sent to an address (as it was at sending time)."""
+        address = address.strip().lower()
+        if address not in self._looked_up:
+            wanted = (self._wanted | {address}) - self._looked_up
+            self._found.update((d.email, d) for d in _latest_by(Delivery.email, wanted))
+            self._looked_up |= wanted
+        return self._found.get(address)
 
 
 def _delivery_match(delivery: Delivery, method: MatchMethod) -> Match:
