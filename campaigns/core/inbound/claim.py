@@ -1,11 +1,13 @@
 """Claim stored messages for processing, and write what processing found back at once.
 
-The claim is one ``UPDATE … WHERE status = 'stored' … RETURNING`` (a subquery with ``FOR
-UPDATE SKIP LOCKED`` on PostgreSQL), taken as the first statement of the transaction: a
-second worker handed the same message (Dramatiq delivers at least once) finds it no longer
-``stored``, and batches never wait on each other. It returns plain :class:`Claimed` records
-rather than ORM objects: processing sets about twenty columns on each message, and one
-executemany UPDATE (:func:`write_back`) stores a whole batch without a unit of work.
+The claim is the first statement of the transaction: on PostgreSQL a ``SELECT … FOR UPDATE
+SKIP LOCKED`` of the stored rows (the row lock is the claim), on SQLite an ``UPDATE …
+WHERE status = 'stored' … RETURNING`` (which takes the database's write lock at once). A
+second worker handed the same message (Dramatiq delivers at least once) skips it or finds
+it no longer ``stored``, and batches never wait on each other. It returns plain
+:class:`Claimed` records rather than ORM objects: processing sets about twenty columns on
+each message, and one executemany UPDATE (:func:`write_back`) stores a whole batch without
+a unit of work.
 """
 
 from __future__ import annotations
@@ -78,12 +80,17 @@ def claim(inbound_ids: list[int], *, also_waiting: int = 0) -> list[Claimed]:
                          or_(wanted, true()) if also_waiting else wanted)
                   .order_by(case((wanted, 0), else_=1), _table.c.id)
                   .limit(len(inbound_ids) + also_waiting))
+    columns = [_table.c[name] for name in _READ]
     if db.engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    rows = db.session.execute(
-        update(_table).where(_table.c.id.in_(candidates),
-                             _table.c.status == str(InboundStatus.STORED))
-        .values(processed_at=utcnow()).returning(*(_table.c[name] for name in _READ)))
+        # A row lock is the claim: an UPDATE would also write a new version of each row
+        # (raw bytes and all nine indexes) only for write_back to write another.
+        rows = db.session.execute(candidates.with_only_columns(*columns)
+                                  .with_for_update(skip_locked=True))
+    else:  # SQLite has no row locks: the UPDATE takes the database's write lock at once
+        rows = db.session.execute(
+            update(_table).where(_table.c.id.in_(candidates),
+                                 _table.c.status == str(InboundStatus.STORED))
+            .values(processed_at=utcnow()).returning(*columns))
     claimed = [Claimed(*row) for row in rows]
     for message in claimed:
         message.details = dict(message.details or {})
