@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -74,27 +75,34 @@ _WRITE_BACK = (update(_table).where(_table.c.id == bindparam("b_id"))
 def claim(inbound_ids: list[int], *, also_waiting: int = 0) -> list[Claimed]:
     """Take stored messages for processing (plus up to `also_waiting` other stored ones,
     oldest first), oldest first; messages no longer stored are skipped."""
-    wanted = _table.c.id.in_(inbound_ids)
+    statement = _claim_statement(db.engine.dialect.name, bool(also_waiting))
+    params = {"ids": list(inbound_ids), "limit": len(inbound_ids) + also_waiting}
+    if db.engine.dialect.name != "postgresql":
+        params["now"] = utcnow()
+    claimed = [Claimed(*row) for row in db.session.execute(statement, params)]
+    for message in claimed:
+        message.details = dict(message.details or {})
+    return sorted(claimed, key=lambda message: message.id)
+
+
+@cache
+def _claim_statement(dialect_name: str, also_waiting: bool):  # noqa: ANN202
+    """Return the claim of a database, with or without other waiting messages (built once)."""
+    wanted = _table.c.id.in_(bindparam("ids", expanding=True))
     candidates = (select(_table.c.id)
                   .where(_table.c.status == str(InboundStatus.STORED),
                          or_(wanted, true()) if also_waiting else wanted)
                   .order_by(case((wanted, 0), else_=1), _table.c.id)
-                  .limit(len(inbound_ids) + also_waiting))
+                  .limit(bindparam("limit")))
     columns = [_table.c[name] for name in _READ]
-    if db.engine.dialect.name == "postgresql":
+    if dialect_name == "postgresql":
         # A row lock is the claim: an UPDATE would also write a new version of each row
         # (raw bytes and all nine indexes) only for write_back to write another.
-        rows = db.session.execute(candidates.with_only_columns(*columns)
-                                  .with_for_update(skip_locked=True))
-    else:  # SQLite has no row locks: the UPDATE takes the database's write lock at once
-        rows = db.session.execute(
-            update(_table).where(_table.c.id.in_(candidates),
+        return candidates.with_only_columns(*columns).with_for_update(skip_locked=True)
+    # SQLite has no row locks: the UPDATE takes the database's write lock at once.
+    return (update(_table).where(_table.c.id.in_(candidates),
                                  _table.c.status == str(InboundStatus.STORED))
-            .values(processed_at=utcnow()).returning(*columns))
-    claimed = [Claimed(*row) for row in rows]
-    for message in claimed:
-        message.details = dict(message.details or {})
-    return sorted(claimed, key=lambda message: message.id)
+            .values(processed_at=bindparam("now")).returning(*columns))
 
 
 def any_stored(inbound_ids: list[int]) -> bool:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campaigns.core.inbound.effects import Effects, gathered
@@ -25,6 +25,11 @@ from campaigns.models import (
     FollowUpStatus,
     InboundMessage,
 )
+
+# Built once: making and cache-keying a statement costs more than running it for one message.
+_FOLLOWUPS_OF = (select(FollowUp)
+                 .where(FollowUp.subscriber_id.in_(bindparam("ids", expanding=True)))
+                 .order_by(FollowUp.id))
 
 
 class Threads:
@@ -39,8 +44,7 @@ class Threads:
         """Read the follow-ups of these subscribers into the maps."""
         if not subscriber_ids:
             return
-        for followup in db.session.scalars(select(FollowUp).where(
-                FollowUp.subscriber_id.in_(subscriber_ids)).order_by(FollowUp.id)):
+        for followup in db.session.scalars(_FOLLOWUPS_OF, {"ids": list(subscriber_ids)}):
             pair = (followup.subscriber_id, followup.campaign_id)
             if pair not in self.by_pair:
                 self.by_pair[pair] = followup
