@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from campaigns.mail.inbound.memo import remembered
 from campaigns.mail.inbound.parse import clean_text, decode_words, raw_values
 
 # Deliberately simple: a local part and a dotted domain (or an address literal).
@@ -83,7 +84,8 @@ def parse_addresses(value: str | None) -> list[tuple[str, str]]:
 
 def header_addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     """Return the (name, address) pairs of every instance of an address header."""
-    return [pair for value in raw_values(msg, name) for pair in parse_addresses(value)][:200]
+    return list(remembered(msg, ("addresses", name.lower()), lambda: [
+        pair for value in raw_values(msg, name) for pair in parse_addresses(value)][:200]))
 
 
 def find_addresses(text: str) -> list[str]:
