@@ -24,6 +24,8 @@ _ANGLE = re.compile(r"<\s*([^<>\s]*@[^<>\s]*?)\s*>")
 
 def split_list(value: str) -> list[str]:
     """Split an address list at commas outside quotes, comments and angle brackets."""
+    if "," not in value and ";" not in value:  # one mailbox, the common case: nothing to scan
+        return [value.strip()] if value.strip() else []
     pieces, current, depth, quoted, angle, escaped = [], [], 0, False, False, False
     for ch in value:
         if escaped:
