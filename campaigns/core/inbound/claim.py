@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, case, or_, select, true, update
+from sqlalchemy import bindparam, select, union_all, update
 
 from campaigns.db import db, utcnow
 from campaigns.models import InboundKind, InboundMessage, InboundStatus, MatchMethod
@@ -26,6 +26,7 @@ from campaigns.models import InboundKind, InboundMessage, InboundStatus, MatchMe
 _table = InboundMessage.__table__
 _READ = ("id", "raw", "raw_path", "received_at", "message_id", "details")
 # Prepared once: building and cache-keying a statement costs more than running it here.
+BEHIND_SPAN = 1000  # how far past its own messages a job looks for others to take along
 _PLACEHOLDER = {"sqlite": "?", "postgresql": "%s"}  # the drivers' own parameter marks
 
 
@@ -71,10 +72,12 @@ _WRITE_BACK = (update(_table).where(_table.c.id == bindparam("b_id"))
 
 
 def claim(inbound_ids: list[int], *, also_waiting: int = 0) -> list[Claimed]:
-    """Take stored messages for processing (plus up to `also_waiting` other stored ones,
-    oldest first), oldest first; messages no longer stored are skipped."""
+    """Take stored messages for processing, plus up to `also_waiting` stored ones waiting
+    behind them (received later), oldest first; messages no longer stored are skipped."""
+    if not inbound_ids:
+        return []
     statement = _claim_statement(db.engine.dialect.name, bool(also_waiting))
-    params = {"ids": list(inbound_ids), "limit": len(inbound_ids) + also_waiting}
+    params = {"ids": list(inbound_ids), "after": max(inbound_ids), "waiting": also_waiting}
     if db.engine.dialect.name != "postgresql":
         params["now"] = utcnow()
     claimed = [Claimed(*row) for row in db.session.execute(statement, params)]
@@ -85,21 +88,33 @@ def claim(inbound_ids: list[int], *, also_waiting: int = 0) -> list[Claimed]:
 
 @cache
 def _claim_statement(dialect_name: str, also_waiting: bool):  # noqa: ANN202
-    """Return the claim of a database, with or without other waiting messages (built once)."""
-    wanted = _table.c.id.in_(bindparam("ids", expanding=True))
-    candidates = (select(_table.c.id)
-                  .where(_table.c.status == str(InboundStatus.STORED),
-                         or_(wanted, true()) if also_waiting else wanted)
-                  .order_by(case((wanted, 0), else_=1), _table.c.id)
-                  .limit(bindparam("limit")))
+    """Return the claim of a database, with or without messages waiting behind (built once).
+
+    Those are the next stored ones along the primary key, within the next ``BEHIND_SPAN``
+    messages received, so the claim reads a few hundred rows however long the queue:
+    ordering every stored message (as "the oldest stored ones" did) took 50–65 ms a claim
+    on PostgreSQL with 40,000 waiting, sorting their raw bytes on disk. Older stored
+    messages, and those further behind, have jobs of their own.
+    """
+    stored = _table.c.status == str(InboundStatus.STORED)
+    own = select(_table.c.id).where(_table.c.id.in_(bindparam("ids", expanding=True)), stored)
+    after = bindparam("after")
+    behind = (select(_table.c.id)
+              .where(_table.c.id > after, _table.c.id <= after + BEHIND_SPAN, stored)
+              .order_by(_table.c.id).limit(bindparam("waiting")))
     columns = [_table.c[name] for name in _READ]
     if dialect_name == "postgresql":
         # A row lock is the claim: an UPDATE would also write a new version of each row
         # (raw bytes and all nine indexes) only for write_back to write another.
-        return candidates.with_only_columns(*columns).with_for_update(skip_locked=True)
+        parts = [own.with_only_columns(*columns).with_for_update(skip_locked=True).cte("own")]
+        if also_waiting:
+            parts.append(behind.with_only_columns(*columns)
+                         .with_for_update(skip_locked=True).cte("behind"))
+        return union_all(*(select(part) for part in parts)) if also_waiting else \
+            select(parts[0])
     # SQLite has no row locks: the UPDATE takes the database's write lock at once.
-    return (update(_table).where(_table.c.id.in_(candidates),
-                                 _table.c.status == str(InboundStatus.STORED))
+    wanted = union_all(own, select(behind.subquery().c.id)) if also_waiting else own
+    return (update(_table).where(_table.c.id.in_(wanted), stored)
             .values(processed_at=bindparam("now")).returning(*columns))
 
 

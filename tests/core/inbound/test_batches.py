@@ -103,3 +103,14 @@ def test_a_batch_takes_the_same_statements_whatever_its_size(app_ctx):
     assert db.session.scalar(db.select(db.func.count(FollowUpMessage.id))) == 24
     assert all(is_suppressed(f"p{i}@example.org") for i in (1, 3, 5, 7, 9, 11))
     assert db.session.scalar(db.select(db.func.sum(Subscriber.soft_bounces))) == 6
+
+
+def test_a_claim_takes_its_own_messages_first_then_those_waiting_behind_them(app_ctx):
+    from campaigns.core.inbound.claim import claim
+
+    ann, = sent_campaign(["ann@example.org"])
+    ids = _store_all([reply_to(ann, f"Reply {n}") for n in range(6)])
+    taken = [message.id for message in claim([ids[2]], also_waiting=2)]
+    assert taken == ids[2:5]  # the older ones are left to their own jobs
+    db.session.rollback()
+    assert [message.id for message in claim([ids[5], ids[0]], also_waiting=3)] == [ids[0], ids[5]]
