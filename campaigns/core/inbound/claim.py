@@ -25,7 +25,6 @@ from campaigns.models import InboundKind, InboundMessage, InboundStatus, MatchMe
 
 _table = InboundMessage.__table__
 _READ = ("id", "raw", "raw_path", "received_at", "message_id", "details")
-# Prepared once: building and cache-keying a statement costs more than running it here.
 BEHIND_SPAN = 1000  # how far past its own messages a job looks for others to take along
 _PLACEHOLDER = {"sqlite": "?", "postgresql": "%s"}  # the drivers' own parameter marks
 
@@ -67,6 +66,7 @@ class Claimed:
 
 
 _WRITTEN = ("details", *(f.name for f in fields(Claimed) if f.name not in _READ))
+# Statements are built once: making and cache-keying one costs more than running it here.
 _WRITE_BACK = (update(_table).where(_table.c.id == bindparam("b_id"))
                .values({name: bindparam(f"b_{name}") for name in _WRITTEN}))
 
@@ -124,12 +124,12 @@ def any_stored(inbound_ids: list[int]) -> bool:
         return False
     # Every job of a burst asks this (all but one find their message taken into an earlier
     # batch), so it goes straight to the driver's cursor, in the session's transaction:
-    # 15 µs of CPU instead of 157 µs through SQLAlchemy on PostgreSQL (3 µs / 56 µs SQLite).
+    # 82 µs of CPU instead of 157 µs through SQLAlchemy on PostgreSQL, 8 µs / 56 µs on SQLite.
     connection = db.session.connection()
     marks = ", ".join([_PLACEHOLDER[connection.dialect.name]] * len(inbound_ids))
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        cursor.execute(f"SELECT 1 FROM inbound_messages WHERE status = 'stored' "  # noqa: S608
+        cursor.execute(f"SELECT 1 FROM inbound_messages WHERE status = 'stored' "
                        f"AND id IN ({marks}) LIMIT 1", [int(i) for i in inbound_ids])
         return cursor.fetchone() is not None
     finally:

@@ -1,6 +1,6 @@
 """Process stored messages: claim them, understand, match and file them as one batch.
 
-The claim (claim.py) is a conditional UPDATE on the ``stored`` status, so a message is
+The claim (claim.py) takes only messages still ``stored`` and locks them, so a message is
 processed once however often its job is delivered. Nothing is committed here; the caller
 (the ``inbound.process`` actor, or the CLI) commits, or on an error rolls back and calls
 :func:`mark_needs_review`, so the raw message is never lost.
