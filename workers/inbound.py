@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from campaigns import jobs
 from campaigns.core import leases
-from campaigns.core.inbound.process import any_stored
+from campaigns.core.inbound.claim import any_stored
 from campaigns.core.inbound.store import PROCESS_ACTOR
 from campaigns.db import db, utcnow
 from campaigns.mail.intake import imap

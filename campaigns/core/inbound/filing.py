@@ -15,59 +15,61 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from flask import current_app
-from sqlalchemy import select, update
-
 from campaigns.core.inbound import followups
+from campaigns.core.inbound.claim import Claimed
+from campaigns.core.inbound.effects import Effects, gathered
 from campaigns.core.inbound.followups import Threads, filed_effects, note_effect
-from campaigns.core.inbound.match import Match, latest_delivery_to, usable
-from campaigns.core.suppression import suppress
+from campaigns.core.inbound.match import Match, ReportDeliveries, usable
 from campaigns.db import db
 from campaigns.mail.inbound.understand import Kind, Understanding
-from campaigns.models import (
-    Delivery,
-    FollowUp,
-    InboundMessage,
-    InboundStatus,
-    Subscriber,
-    SuppressionReason,
-)
+from campaigns.models import Delivery, FollowUp, InboundMessage, InboundStatus, SuppressionReason
+
+# Filing reads and sets the same attributes on a loaded row (triage) and on the plain
+# record a processing batch claims, which is written back with the batch.
+Filed = InboundMessage | Claimed
 
 FATAL_PARSE_ERRORS = ("rejected:", "parse failed:")
 
 
-def file_messages(batch: list[tuple[InboundMessage, Understanding, Match | None]]
+def file_messages(batch: list[tuple[Filed, Understanding, Match | None]]
                   ) -> list[InboundStatus]:
-    """File a batch of messages; the follow-ups they need are loaded and opened at once."""
+    """File a batch of messages: the follow-ups and report deliveries they need are loaded
+    at once, and what they write is written at the end, one statement per kind."""
     threads = Threads(m.subscriber_id for _, _, m in batch if m and m.subscriber_id)
     threads.open_missing((m.subscriber_id, m.campaign_id, m.delivery_id) for _, u, m in batch
                          if u.kind is Kind.HUMAN and m and m.subscriber_id and not m.followup_id)
-    return [file_message(message, understood, match, threads)
-            for message, understood, match in batch]
+    reported = ReportDeliveries(a for _, u, _ in batch for a in _report_recipients(u))
+    effects = Effects()
+    statuses = [file_message(message, understood, match, threads, effects, reported)
+                for message, understood, match in batch]
+    effects.write()
+    return statuses
 
 
-def file_message(message: InboundMessage, understood: Understanding, match: Match | None,
-                 threads: Threads | None = None) -> InboundStatus:
+def file_message(message: Filed, understood: Understanding, match: Match | None,
+                 threads: Threads | None = None, effects: Effects | None = None,
+                 reported: ReportDeliveries | None = None) -> InboundStatus:
     """File a message by its kind and match; return the status it ends in."""
     kind = understood.kind
-    if kind is Kind.HUMAN:
-        return file_reply(message, match, threads)
-    if kind is Kind.UNSUBSCRIBE:
-        return InboundStatus.TO_CONFIRM if match and match.subscriber_id else \
-            InboundStatus.UNMATCHED
-    if kind is Kind.AUTO_REPLY:
-        return file_auto_reply(message, understood, match, threads)
-    if kind is Kind.BOUNCE and understood.bounce is not None:
-        return file_bounce(message, understood, match)
-    if kind is Kind.COMPLAINT and understood.complaint is not None:
-        return file_complaint(message, understood, match)
+    with gathered(effects) as effects:
+        if kind is Kind.HUMAN:
+            return file_reply(message, match, threads, effects)
+        if kind is Kind.UNSUBSCRIBE:
+            return InboundStatus.TO_CONFIRM if match and match.subscriber_id else \
+                InboundStatus.UNMATCHED
+        if kind is Kind.AUTO_REPLY:
+            return file_auto_reply(message, understood, match, threads)
+        if kind is Kind.BOUNCE and understood.bounce is not None:
+            return file_bounce(message, understood, match, effects, reported)
+        if kind is Kind.COMPLAINT and understood.complaint is not None:
+            return file_complaint(message, understood, match, effects, reported)
     if any(e.startswith(FATAL_PARSE_ERRORS) for e in understood.parse_errors):
         return InboundStatus.NEEDS_REVIEW
     return InboundStatus.PROCESSED  # delay notices, delivery notices: nothing to do
 
 
-def file_reply(message: InboundMessage, match: Match | None,
-               threads: Threads | None = None) -> InboundStatus:
+def file_reply(message: Filed, match: Match | None, threads: Threads | None = None,
+               effects: Effects | None = None) -> InboundStatus:
     """Open or continue the follow-up of a human reply; unmatched replies go to triage."""
     if match is None or match.subscriber_id is None:
         return InboundStatus.UNMATCHED
@@ -75,13 +77,15 @@ def file_reply(message: InboundMessage, match: Match | None,
     followup = (db.session.get(FollowUp, match.followup_id) if match.followup_id
                 else threads.find_or_open(match.subscriber_id, match.campaign_id,
                                           match.delivery_id))
-    followups.append_reply(followup, message)
-    followups.mark_replied(match.delivery_id or followup.delivery_id, message.received_at)
+    with gathered(effects) as effects:
+        followups.append_reply(followup, message, effects)
+        followups.mark_replied(match.delivery_id or followup.delivery_id, message.received_at,
+                               effects)
     message.followup_id = followup.id
     return InboundStatus.PROCESSED
 
 
-def file_auto_reply(message: InboundMessage, understood: Understanding, match: Match | None,
+def file_auto_reply(message: Filed, understood: Understanding, match: Match | None,
                     threads: Threads | None = None) -> InboundStatus:
     """Record an automatic reply; an out-of-office with a return date snoozes, never opens."""
     info = understood.auto_reply
@@ -95,57 +99,59 @@ def file_auto_reply(message: InboundMessage, understood: Understanding, match: M
     return InboundStatus.PROCESSED
 
 
-def file_bounce(message: InboundMessage, understood: Understanding,
-                match: Match | None) -> InboundStatus:
+def file_bounce(message: Filed, understood: Understanding, match: Match | None,
+                effects: Effects, reported: ReportDeliveries | None = None) -> InboundStatus:
     """Mark hard bounces and suppress; count soft bounces once per message."""
     bounce = understood.bounce
     if bounce.action == "delayed":
         return InboundStatus.PROCESSED  # still being retried: the final report will tell
-    for delivery in report_deliveries(bounce.recipients, match):
+    for delivery in report_deliveries(bounce.recipients, match, reported):
         if bounce.type == "hard":
-            delivery.bounced_at = delivery.bounced_at or message.received_at
-            suppress(delivery.email, SuppressionReason.HARD_BOUNCE,
-                     detail=f"{bounce.status} (inbound message {message.id})")
+            effects.mark("bounced_at", delivery.id, message.received_at)
+            effects.suppress(delivery.email, SuppressionReason.HARD_BOUNCE,
+                             detail=f"{bounce.status} (inbound message {message.id})")
         else:
-            _count_soft_bounce(message, delivery)
+            _count_soft_bounce(message, delivery, effects)
     return InboundStatus.PROCESSED
 
 
-def file_complaint(message: InboundMessage, understood: Understanding,
-                   match: Match | None) -> InboundStatus:
+def file_complaint(message: Filed, understood: Understanding, match: Match | None,
+                   effects: Effects, reported: ReportDeliveries | None = None) -> InboundStatus:
     """Suppress the addresses a spam complaint is about."""
-    for delivery in report_deliveries(understood.complaint.recipients, match):
-        suppress(delivery.email, SuppressionReason.COMPLAINT,
-                 detail=f"{understood.complaint.feedback_type} (inbound message {message.id})")
+    for delivery in report_deliveries(understood.complaint.recipients, match, reported):
+        effects.suppress(delivery.email, SuppressionReason.COMPLAINT, detail=(
+            f"{understood.complaint.feedback_type} (inbound message {message.id})"))
     return InboundStatus.PROCESSED
 
 
-def report_deliveries(recipients: tuple[str, ...], match: Match | None) -> list[Delivery]:
+def report_deliveries(recipients: tuple[str, ...], match: Match | None,
+                      reported: ReportDeliveries | None = None) -> list[Delivery]:
     """Return our deliveries a report is about: to its recipients, else the matched one."""
     matched = db.session.get(Delivery, match.delivery_id) if match and match.delivery_id \
         else None
+    reported = reported or ReportDeliveries(recipients)
     found: dict[int, Delivery] = {}
     for address in usable(recipients):
         if matched is not None and matched.email.lower() == address.lower():
             found[matched.id] = matched
-        elif (delivery := latest_delivery_to(address)) is not None:
+        elif (delivery := reported.latest_to(address)) is not None:
             found[delivery.id] = delivery
     if not found and matched is not None:
         found[matched.id] = matched  # e.g. a forwarding address bounced our mail to them
     return list(found.values())
 
 
-def _count_soft_bounce(message: InboundMessage, delivery: Delivery) -> None:
+def _report_recipients(understood: Understanding) -> tuple[str, ...]:
+    """Return the addresses a bounce or complaint is about (none for other mail)."""
+    report = understood.bounce if understood.kind is Kind.BOUNCE else \
+        understood.complaint if understood.kind is Kind.COMPLAINT else None
+    return report.recipients if report is not None else ()
+
+
+def _count_soft_bounce(message: Filed, delivery: Delivery, effects: Effects) -> None:
     """Add one soft bounce to the subscriber (once per message); suppress at the limit."""
     counted = filed_effects(message).get("soft_bounce_counted", [])
     if delivery.subscriber_id is None or delivery.subscriber_id in counted:
         return
-    db.session.execute(update(Subscriber).where(Subscriber.id == delivery.subscriber_id)
-                       .values(soft_bounces=Subscriber.soft_bounces + 1)
-                       .execution_options(synchronize_session=False))
+    effects.count_soft_bounce(delivery.subscriber_id, delivery.email, message.id)
     note_effect(message, "soft_bounce_counted", [*counted, delivery.subscriber_id])
-    count = db.session.scalar(select(Subscriber.soft_bounces)
-                              .where(Subscriber.id == delivery.subscriber_id))
-    if count >= current_app.config["SOFT_BOUNCE_LIMIT"]:
-        suppress(delivery.email, SuppressionReason.SOFT_BOUNCES,
-                 detail=f"{count} soft bounces (last: inbound message {message.id})")

@@ -13,18 +13,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from campaigns.core.inbound.effects import Effects, gathered
 from campaigns.db import db, utcnow
 from campaigns.models import (
-    Delivery,
     Direction,
     FollowUp,
     FollowUpMessage,
     FollowUpStatus,
     InboundMessage,
 )
+
+# Built once: making and cache-keying a statement costs more than running it for one message.
+_FOLLOWUPS_OF = (select(FollowUp)
+                 .where(FollowUp.subscriber_id.in_(bindparam("ids", expanding=True)))
+                 .order_by(FollowUp.id))
 
 
 class Threads:
@@ -39,8 +44,7 @@ class Threads:
         """Read the follow-ups of these subscribers into the maps."""
         if not subscriber_ids:
             return
-        for followup in db.session.scalars(select(FollowUp).where(
-                FollowUp.subscriber_id.in_(subscriber_ids)).order_by(FollowUp.id)):
+        for followup in db.session.scalars(_FOLLOWUPS_OF, {"ids": list(subscriber_ids)}):
             pair = (followup.subscriber_id, followup.campaign_id)
             if pair not in self.by_pair:
                 self.by_pair[pair] = followup
@@ -74,26 +78,30 @@ def find_or_open_followup(subscriber_id: int, campaign_id: int | None,
     return Threads([subscriber_id]).find_or_open(subscriber_id, campaign_id, delivery_id)
 
 
-def append_reply(followup: FollowUp, message: InboundMessage) -> FollowUpMessage:
+def append_reply(followup: FollowUp, message: InboundMessage,
+                 effects: Effects | None = None) -> None:
     """Add an inbound message to a thread once and mark the thread as waiting on us."""
-    if followup.id in filed_effects(message).get("threads", []):  # filed before: look it up
-        existing = db.session.scalar(select(FollowUpMessage).where(
-            FollowUpMessage.followup_id == followup.id,
-            FollowUpMessage.inbound_message_id == message.id))
-        if existing is not None:
-            return existing
-    note_effect(message, "threads", [*filed_effects(message).get("threads", []), followup.id])
+    threads = filed_effects(message).get("threads", [])
+    if followup.id in threads and _appended(followup.id, message.id):
+        return  # filed before, and the thread still has it
+    note_effect(message, "threads", [*threads, followup.id])
     details = message.details or {}
-    reply = FollowUpMessage(
-        followup_id=followup.id, direction=Direction.INBOUND, inbound_message_id=message.id,
-        subject=message.subject, text=message.new_text,
-        message_id=_bracketed(message.message_id)[:250],
-        in_reply_to=_bracketed(details.get("in_reply_to", ""))[:250],
-        references=" ".join(_bracketed(r) for r in details.get("references", [])),
-        created_at=message.received_at)
-    db.session.add(reply)
+    with gathered(effects) as effects:
+        effects.add_thread_message({
+            "followup_id": followup.id, "direction": str(Direction.INBOUND),
+            "inbound_message_id": message.id, "subject": message.subject,
+            "text": message.new_text, "message_id": _bracketed(message.message_id)[:250],
+            "in_reply_to": _bracketed(details.get("in_reply_to", ""))[:250],
+            "references": " ".join(_bracketed(r) for r in details.get("references", [])),
+            "created_at": message.received_at})
     _mark_waiting_on_us(followup, message.received_at)
-    return reply
+
+
+def _appended(followup_id: int, inbound_id: int) -> bool:
+    """Tell whether a thread holds an inbound message already."""
+    return db.session.scalar(select(FollowUpMessage.id).where(
+        FollowUpMessage.followup_id == followup_id,
+        FollowUpMessage.inbound_message_id == inbound_id).limit(1)) is not None
 
 
 def _mark_waiting_on_us(followup: FollowUp, at: datetime) -> None:
@@ -107,11 +115,11 @@ def _mark_waiting_on_us(followup: FollowUp, at: datetime) -> None:
         followup.closed_at = None
 
 
-def mark_replied(delivery_id: int | None, at: datetime) -> None:
+def mark_replied(delivery_id: int | None, at: datetime, effects: Effects | None = None) -> None:
     """Record on the ledger row that its subscriber replied (the first reply's time)."""
-    delivery = db.session.get(Delivery, delivery_id) if delivery_id else None
-    if delivery is not None and delivery.replied_at is None:
-        delivery.replied_at = at
+    if delivery_id:
+        with gathered(effects) as effects:
+            effects.mark("replied_at", delivery_id, at)
 
 
 def snooze_until_back(threads: list[FollowUp], back: datetime) -> list[FollowUp]:

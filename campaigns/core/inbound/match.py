@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from campaigns.db import db
 from campaigns.mail.inbound.understand import Kind, Understanding
@@ -28,6 +29,23 @@ from campaigns.models import Delivery, FollowUp, FollowUpMessage, MatchMethod, S
 _TOKEN_ADDRESS = re.compile(r"^reply\+([A-Za-z0-9_=.-]{4,60})@", re.I)
 MAX_IDS = 30  # the newest References are enough; a hostile list must not make a huge IN ()
 _LATEST = (Delivery.sent_at.desc().nulls_last(), Delivery.id.desc())
+
+
+def _among(name: str):  # noqa: ANN202
+    """Return the expanding parameter of an IN list, so that a statement is built once."""
+    return bindparam(name, expanding=True)
+
+
+# Built once: making and cache-keying a statement costs more than running it for one message.
+_BY_TOKEN = select(Delivery).where(Delivery.reply_token.in_(_among("tokens")))
+_BY_LOWERED_TOKEN = select(Delivery).where(func.lower(Delivery.reply_token).in_(_among("tokens")))
+_BY_MESSAGE_ID = select(Delivery).where(Delivery.message_id.in_(_among("ids")))
+_THREADS_BY_MESSAGE_ID = (select(FollowUpMessage.message_id, FollowUp)
+                          .join(FollowUp, FollowUp.id == FollowUpMessage.followup_id)
+                          .where(FollowUpMessage.message_id.in_(_among("ids"))))
+_SUBSCRIBERS = select(Subscriber.email, Subscriber.id).where(Subscriber.email.in_(_among("emails")))
+_FOLLOWUPS_LATEST_FIRST = (select(FollowUp).where(FollowUp.subscriber_id.in_(_among("ids")))
+                           .order_by(FollowUp.last_message_at.desc(), FollowUp.id.desc()))
 
 
 @dataclass(frozen=True)
@@ -111,11 +129,10 @@ def _by_tokens(items: list[Item], found: list[Match | None]) -> None:
     tokens = {t for ts in wanted.values() for t in ts}
     if not tokens:
         return
-    exact = {d.reply_token: d for d in db.session.scalars(
-        select(Delivery).where(Delivery.reply_token.in_(tokens)))}
+    exact = {d.reply_token: d for d in db.session.scalars(_BY_TOKEN, {"tokens": list(tokens)})}
     missing = {t.lower() for t in tokens if t not in exact}
-    lowered = {d.reply_token.lower(): d for d in db.session.scalars(select(Delivery).where(
-        func.lower(Delivery.reply_token).in_(missing)))} if missing else {}
+    lowered = {d.reply_token.lower(): d for d in db.session.scalars(
+        _BY_LOWERED_TOKEN, {"tokens": list(missing)})} if missing else {}
     for i, item_tokens in wanted.items():
         delivery = next((exact.get(t) or lowered.get(t.lower()) for t in item_tokens
                          if exact.get(t) or lowered.get(t.lower())), None)
@@ -132,7 +149,7 @@ def _by_headers(items: list[Item], found: list[Match | None]) -> None:
         return
     forms = [f"<{m}>" for m in ids] + list(ids)
     deliveries = {d.message_id.strip("<>"): d for d in db.session.scalars(
-        select(Delivery).where(Delivery.message_id.in_(forms)))}
+        _BY_MESSAGE_ID, {"ids": forms})}
     threads = _threads_of(forms)
     in_batch = {item.understood.message_id: i for i, item in enumerate(items)
                 if item.understood.message_id}
@@ -143,10 +160,7 @@ def _by_headers(items: list[Item], found: list[Match | None]) -> None:
 
 def _threads_of(forms: list[str]) -> dict[str, FollowUp]:
     """Return the follow-ups whose messages carry one of these Message-IDs, by Message-ID."""
-    rows = db.session.execute(
-        select(FollowUpMessage.message_id, FollowUp)
-        .join(FollowUp, FollowUp.id == FollowUpMessage.followup_id)
-        .where(FollowUpMessage.message_id.in_(forms))).all()
+    rows = db.session.execute(_THREADS_BY_MESSAGE_ID, {"ids": forms}).all()
     return {message_id.strip("<>"): followup for message_id, followup in rows}
 
 
@@ -170,8 +184,7 @@ def _by_addresses(items: list[Item], found: list[Match | None]) -> None:
     addresses = {a for addrs in wanted.values() for a in addrs}
     if not addresses:
         return
-    subscribers = dict(db.session.execute(select(Subscriber.email, Subscriber.id)
-                                          .where(Subscriber.email.in_(addresses))).all())
+    subscribers = dict(db.session.execute(_SUBSCRIBERS, {"emails": list(addresses)}).all())
     known = {subscribers[a] for a in addresses if a in subscribers}
     deliveries = _latest_deliveries(known)
     threads = _latest_followups(known - set(deliveries))
@@ -189,21 +202,31 @@ def _by_addresses(items: list[Item], found: list[Match | None]) -> None:
 
 def _latest_deliveries(subscriber_ids: set[int]) -> dict[int, Delivery]:
     """Return the most recent delivery of each subscriber."""
-    latest: dict[int, Delivery] = {}
-    if subscriber_ids:
-        for delivery in db.session.scalars(select(Delivery).where(
-                Delivery.subscriber_id.in_(subscriber_ids)).order_by(*_LATEST)):
-            latest.setdefault(delivery.subscriber_id, delivery)
-    return latest
+    return {d.subscriber_id: d for d in _latest_by("subscriber_id", subscriber_ids)}
+
+
+def _latest_by(column_name: str, keys: set) -> list[Delivery]:
+    """Return the most recent delivery for each value of a column (one query, one row each)."""
+    if not keys:
+        return []
+    return list(db.session.scalars(_latest_statement(column_name), {"keys": list(keys)}))
+
+
+@cache
+def _latest_statement(column_name: str):  # noqa: ANN202
+    """Return the query of the most recent delivery for each of some values of a column."""
+    column = getattr(Delivery, column_name)
+    ranked = (select(Delivery.id, func.row_number().over(partition_by=column, order_by=_LATEST)
+                     .label("place")).where(column.in_(_among("keys"))).subquery())
+    return select(Delivery).join(ranked, ranked.c.id == Delivery.id).where(ranked.c.place == 1)
 
 
 def _latest_followups(subscriber_ids: set[int]) -> dict[int, FollowUp]:
     """Return the most recently active follow-up of each subscriber."""
     latest: dict[int, FollowUp] = {}
     if subscriber_ids:
-        for followup in db.session.scalars(select(FollowUp).where(
-                FollowUp.subscriber_id.in_(subscriber_ids))
-                .order_by(FollowUp.last_message_at.desc(), FollowUp.id.desc())):
+        for followup in db.session.scalars(_FOLLOWUPS_LATEST_FIRST,
+                                           {"ids": list(subscriber_ids)}):
             latest.setdefault(followup.subscriber_id, followup)
     return latest
 
@@ -215,8 +238,26 @@ def latest_delivery(subscriber_id: int) -> Delivery | None:
 
 def latest_delivery_to(address: str) -> Delivery | None:
     """Return the delivery most recently sent to an address (as it was at sending time)."""
-    return db.session.scalar(select(Delivery).where(Delivery.email == address.strip().lower())
-                             .order_by(*_LATEST).limit(1))
+    return ReportDeliveries().latest_to(address)
+
+
+class ReportDeliveries:
+    """The latest delivery to each address the reports of a batch name, read with one query
+    the first time any of them is needed (most reports match their own delivery)."""
+
+    def __init__(self, addresses: Iterable[str] = ()) -> None:
+        self._wanted = {a.strip().lower() for a in usable(addresses)}
+        self._found: dict[str, Delivery] = {}
+        self._looked_up: set[str] = set()
+
+    def latest_to(self, address: str) -> Delivery | None:
+        """Return the delivery most recently sent to an address (as it was at sending time)."""
+        address = address.strip().lower()
+        if address not in self._looked_up:
+            wanted = (self._wanted | {address}) - self._looked_up
+            self._found.update((d.email, d) for d in _latest_by("email", wanted))
+            self._looked_up |= wanted
+        return self._found.get(address)
 
 
 def _delivery_match(delivery: Delivery, method: MatchMethod) -> Match:

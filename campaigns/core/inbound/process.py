@@ -1,10 +1,9 @@
-"""Process one stored message: claim it, understand it, match it, file it.
+"""Process stored messages: claim them, understand, match and file them as one batch.
 
-The claim is a conditional UPDATE on the message's ``stored`` status, taken as the first
-statement of the transaction: a second worker handed the same message (Dramatiq delivers at
-least once) waits on the row and then finds it no longer ``stored``. Nothing is committed
-here; the caller (the ``inbound.process`` actor, or the CLI) commits, or on an error rolls
-back and calls :func:`mark_needs_review`, so the raw message is never lost.
+The claim (claim.py) takes only messages still ``stored`` and locks them, so a message is
+processed once however often its job is delivered. Nothing is committed here; the caller
+(the ``inbound.process`` actor, or the CLI) commits, or on an error rolls back and calls
+:func:`mark_needs_review`, so the raw message is never lost.
 """
 
 from __future__ import annotations
@@ -15,10 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import case, or_, select, true, update
-from sqlalchemy.orm import undefer
+from sqlalchemy import select, update
 
 from campaigns import jobs
+from campaigns.core.inbound.claim import Claimed, claim, write_back
 from campaigns.core.inbound.filing import file_messages
 from campaigns.core.inbound.match import Item, Match, match_many, usable
 from campaigns.core.inbound.store import PROCESS_ACTOR, load_raw
@@ -29,37 +28,6 @@ from campaigns.models import Delivery, FollowUpMessage, InboundKind, InboundMess
 MAX_TEXT = 1_000_000  # characters of text or HTML kept per field; the raw message keeps all
 KEPT_DETAILS = ("envelope", "filed")  # survive re-processing
 REPROCESS_BATCH = 50
-
-
-def claim(inbound_ids: list[int], *, also_waiting: int = 0) -> list[InboundMessage]:
-    """Take stored messages for processing (plus up to `also_waiting` other stored ones,
-    oldest first) and load them; messages no longer stored are skipped.
-
-    One statement, so SQLite takes its write lock at once; on PostgreSQL rows another
-    worker holds are skipped (SKIP LOCKED) rather than waited for, so batches never deadlock.
-    """
-    wanted = InboundMessage.id.in_(inbound_ids)
-    candidates = (select(InboundMessage.id)
-                  .where(InboundMessage.status == InboundStatus.STORED,
-                         or_(wanted, true()) if also_waiting else wanted)
-                  .order_by(case((wanted, 0), else_=1), InboundMessage.id)
-                  .limit(len(inbound_ids) + also_waiting))
-    if db.engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    claimed = db.session.scalars(
-        update(InboundMessage)
-        .where(InboundMessage.id.in_(candidates), InboundMessage.status == InboundStatus.STORED)
-        .values(processed_at=utcnow())
-        .returning(InboundMessage).options(undefer(InboundMessage.raw)),
-        execution_options={"populate_existing": True, "synchronize_session": False}).all()
-    return sorted(claimed, key=lambda message: message.id)
-
-
-def any_stored(inbound_ids: list[int]) -> bool:
-    """Tell whether any of these messages still waits to be processed."""
-    return db.session.scalar(select(InboundMessage.id).where(
-        InboundMessage.id.in_(inbound_ids), InboundMessage.status == InboundStatus.STORED)
-        .limit(1)) is not None
 
 
 def process_message(inbound_id: int) -> InboundStatus | None:
@@ -87,11 +55,12 @@ def process_messages(inbound_ids: list[int], *, also_waiting: int = 0
         statuses.update((m.id, status) for (m, _), status in zip(batch, filed, strict=True))
         for message in messages:
             message.status, message.processed_at = statuses[message.id], utcnow()
-    db.session.flush()
+    write_back(messages)
+    db.session.flush()  # the follow-ups filing changed
     return statuses
 
 
-def record_understanding(message: InboundMessage, understood: Understanding) -> None:
+def record_understanding(message: Claimed, understood: Understanding) -> None:
     """Copy what was understood onto the message row (display-safe, size-capped)."""
     message.kind = InboundKind(understood.kind.value)
     message.from_email = _text(understood.from_address.lower(), 320)
@@ -108,7 +77,7 @@ def record_understanding(message: InboundMessage, understood: Understanding) -> 
     message.details = {**kept, **_details(understood)}
 
 
-def record_match(message: InboundMessage, match: Match | None) -> None:
+def record_match(message: InboundMessage | Claimed, match: Match | None) -> None:
     """Copy a match onto the message row (or clear an old one)."""
     message.match_method = match.method if match else None
     message.delivery_id = match.delivery_id if match else None
@@ -166,7 +135,7 @@ def reset_for_reprocessing(ids: list[int] | None = None, *, failed_only: bool = 
     return found
 
 
-def _envelope_to(message: InboundMessage) -> list[str]:
+def _envelope_to(message: Claimed) -> list[str]:
     """Return the SMTP envelope recipients an intake recorded, if any."""
     envelope = (message.details or {}).get("envelope") or {}
     return [str(a) for a in envelope.get("rcpt_to", [])][:50]

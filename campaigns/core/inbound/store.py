@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask import current_app
@@ -134,25 +135,29 @@ def _row(raw: bytes, via: ReceivedVia | str, envelope: dict[str, Any] | None) ->
             "details": {"envelope": envelope} if envelope else {}}
 
 
-def _insert():  # noqa: ANN202
-    """Return the INSERT … ON CONFLICT (dedupe_key) DO NOTHING of this database."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(InboundMessage.__table__).on_conflict_do_nothing(
-        index_elements=["dedupe_key"])
+@cache
+def _insert(dialect_name: str, *returning: str):  # noqa: ANN202
+    """Return the INSERT … ON CONFLICT (dedupe_key) DO NOTHING … RETURNING of a database.
+
+    Built once per database: making and cache-keying the statement for every message cost
+    more than the INSERT itself (the values are bound parameters).
+    """
+    table = InboundMessage.__table__
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]) \
+        .returning(*(table.c[name] for name in returning))
 
 
 def _insert_once(values: dict[str, Any]) -> int | None:
     """Insert a row unless its dedupe key exists; return the new id, or None on a duplicate."""
-    table = InboundMessage.__table__
-    return db.session.execute(_insert().values(values).returning(table.c.id)).scalar()
+    return db.session.execute(_insert(db.engine.dialect.name, "id"), values).scalar()
 
 
 def _insert_many(rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert rows whose dedupe keys are new; return {dedupe_key: id} of those inserted."""
     if not rows:
         return {}
-    table = InboundMessage.__table__
-    result = db.session.execute(_insert().returning(table.c.dedupe_key, table.c.id), rows)
+    result = db.session.execute(_insert(db.engine.dialect.name, "dedupe_key", "id"), rows)
     return dict(result.all())
 
 

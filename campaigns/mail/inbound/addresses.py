@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from campaigns.mail.inbound.memo import remembered
 from campaigns.mail.inbound.parse import clean_text, decode_words, raw_values
 
 # Deliberately simple: a local part and a dotted domain (or an address literal).
@@ -23,6 +24,8 @@ _ANGLE = re.compile(r"<\s*([^<>\s]*@[^<>\s]*?)\s*>")
 
 def split_list(value: str) -> list[str]:
     """Split an address list at commas outside quotes, comments and angle brackets."""
+    if "," not in value and ";" not in value:  # one mailbox, the common case: nothing to scan
+        return [value.strip()] if value.strip() else []
     pieces, current, depth, quoted, angle, escaped = [], [], 0, False, False, False
     for ch in value:
         if escaped:
@@ -83,7 +86,8 @@ def parse_addresses(value: str | None) -> list[tuple[str, str]]:
 
 def header_addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     """Return the (name, address) pairs of every instance of an address header."""
-    return [pair for value in raw_values(msg, name) for pair in parse_addresses(value)][:200]
+    return list(remembered(msg, ("addresses", name.lower()), lambda: [
+        pair for value in raw_values(msg, name) for pair in parse_addresses(value)][:200]))
 
 
 def find_addresses(text: str) -> list[str]:

@@ -17,6 +17,7 @@ from datetime import date
 from email.message import Message
 
 from campaigns.mail.inbound.addresses import header_addresses
+from campaigns.mail.inbound.memo import first_value, has_header
 from campaigns.mail.inbound.parse import safe_header, safe_headers
 from campaigns.mail.inbound.returndate import return_date
 
@@ -166,7 +167,7 @@ def header_signals(msg: Message) -> list[str]:
         found.append("x-post-messageclass")
     if any("autorespond" in v.lower() for v in safe_headers(msg, "Delivered-To")):
         found.append("delivered-to:autoresponder")
-    if "disposition-notification" in str(msg.get("Content-Type", "")).lower():
+    if "disposition-notification" in first_value(msg, "Content-Type").lower():
         found.append("read-receipt")
-    found.extend(f"weak:{name.lower()}" for name in _WEAK_HEADERS if msg.get(name) is not None)
+    found.extend(f"weak:{name.lower()}" for name in _WEAK_HEADERS if has_header(msg, name))
     return found

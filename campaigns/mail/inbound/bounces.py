@@ -37,6 +37,7 @@ from campaigns.mail.inbound.dsn import (
     recipients_from_blocks,
 )
 from campaigns.mail.inbound.fallback import flufl_recipients
+from campaigns.mail.inbound.memo import first_value
 from campaigns.mail.inbound.mime import content_type, iter_parts, original_message, report_texts
 from campaigns.mail.inbound.parse import safe_header
 from campaigns.mail.inbound.reports import BounceInfo, ComplaintInfo, DeliveryReport, ReportKind
@@ -88,7 +89,7 @@ class _Evidence:
 
     @cached_property
     def null_sender(self) -> bool:
-        return bool(self.msg.get("Return-Path")) and safe_header(
+        return bool(first_value(self.msg, "Return-Path")) and safe_header(
             self.msg, "Return-Path").replace(" ", "") in ("<>", "")
 
     @cached_property
@@ -120,8 +121,8 @@ def analyse_report(msg: Message) -> DeliveryReport | None:
 def _worth_a_look(ev: _Evidence) -> bool:
     """Tell from headers and MIME structure alone whether a report is possible."""
     msg = ev.msg
-    return bool(ev.part_types & _REPORT_TYPES or msg.get("X-Failed-Recipients")
-                or msg.get("x-amz-sns-message-id") or ev.daemon or ev.bounce_subject
+    return bool(ev.part_types & _REPORT_TYPES or first_value(msg, "X-Failed-Recipients")
+                or first_value(msg, "x-amz-sns-message-id") or ev.daemon or ev.bounce_subject
                 or ev.null_sender)
 
 
@@ -129,7 +130,7 @@ def _complaint(ev: _Evidence) -> DeliveryReport | None:
     """Read an ARF feedback report, or None when the message is not one."""
     fields = feedback_report(ev.msg)
     if fields is None:
-        if "feedback-report" not in str(ev.msg.get("Content-Type", "")).lower():
+        if "feedback-report" not in first_value(ev.msg, "Content-Type").lower():
             return None
         fields = {}
     feedback_type = fields.get("feedback-type", "abuse").split(" ")[0].lower()

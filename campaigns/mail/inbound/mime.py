@@ -7,6 +7,7 @@ import quopri
 from collections.abc import Iterator
 from email.message import Message
 
+from campaigns.mail.inbound.memo import first_value, remembered
 from campaigns.mail.inbound.parse import decode_bytes
 
 MAX_PARTS = 200  # a reply has a handful; a hostile message may have thousands
@@ -25,7 +26,7 @@ def iter_parts(msg: Message, *, into_messages: bool = False) -> Iterator[Message
         yield part
         if depth >= MAX_DEPTH or not part.is_multipart():
             continue
-        if part.get_content_type() in _ORIGINAL_TYPES and not into_messages:
+        if _declared_type(part) in _ORIGINAL_TYPES and not into_messages:
             continue
         children = [p for p in part.get_payload() if isinstance(p, Message)]
         stack.extend((child, depth + 1) for child in reversed(children))
@@ -34,7 +35,7 @@ def iter_parts(msg: Message, *, into_messages: bool = False) -> Iterator[Message
 def content_type(part: Message) -> str:
     """Return the lower-cased content type; 'text/plain' when it is malformed."""
     try:
-        ctype = part.get_content_type()
+        ctype = _declared_type(part)
     except (TypeError, ValueError, AttributeError):
         return "text/plain"
     if ctype.startswith("multipart/") and not part.is_multipart():
@@ -42,9 +43,14 @@ def content_type(part: Message) -> str:
     return ctype
 
 
+def _declared_type(part: Message) -> str:
+    """Return ``part.get_content_type()``, parsed once per part."""
+    return remembered(part, "content type", part.get_content_type)
+
+
 def is_attachment(part: Message) -> bool:
     """Tell whether a part is marked as an attachment (or carries a file name)."""
-    disposition = str(part.get("Content-Disposition", "")).lower()
+    disposition = first_value(part, "Content-Disposition").lower()
     return disposition.startswith("attachment")
 
 

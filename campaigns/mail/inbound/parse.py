@@ -26,6 +26,8 @@ from email.errors import HeaderParseError
 from email.message import Message
 from email.parser import BytesParser
 
+from campaigns.mail.inbound.memo import RememberingMessage, header_index, remembered
+
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024  # the common provider limit for one message
 MAX_HEADER_BYTES = 512 * 1024  # long Received/ARC chains stay well under this
 MAX_FIELD_BYTES = 32 * 1024  # one logical header field, continuation lines included
@@ -73,7 +75,7 @@ def parse_bytes(
     if header_len > max_header_bytes:
         raise MessageTooLarge(f"header block is {header_len} bytes; limit {max_header_bytes}")
     raw, errors = _drop_oversized_fields(raw, header_len)
-    message = BytesParser(policy=policy.compat32).parsebytes(raw)
+    message = BytesParser(RememberingMessage, policy=policy.compat32).parsebytes(raw)
     errors += [f"defect: {type(d).__name__}" for d in message.defects[:5]]
     return ParsedMessage(message, tuple(errors))
 
@@ -84,7 +86,8 @@ def parse_headers_only(raw: bytes, *, max_header_bytes: int = MAX_HEADER_BYTES) 
     if end is None:
         raise MessageTooLarge("no end of headers within the header cap")
     head, _ = _drop_oversized_fields(raw[: end.end()], end.start())
-    return BytesParser(policy=policy.compat32).parsebytes(head, headersonly=True)
+    parser = BytesParser(RememberingMessage, policy=policy.compat32)
+    return parser.parsebytes(head, headersonly=True)
 
 
 def _drop_oversized_fields(raw: bytes, header_len: int) -> tuple[bytes, list[str]]:
@@ -162,8 +165,7 @@ def header_text(value: object) -> str:
 
 def raw_values(msg: Message, name: str) -> list[str]:
     """Return a header's raw values, 8-bit bytes still surrogate-escaped (not mangled)."""
-    wanted = name.lower()
-    return [str(value) for key, value in msg.raw_items() if key.lower() == wanted]
+    return list(header_index(msg).get(name.lower(), ()))
 
 
 def safe_header(msg: Message, name: str) -> str:
@@ -174,6 +176,11 @@ def safe_header(msg: Message, name: str) -> str:
 
 def safe_headers(msg: Message, name: str) -> list[str]:
     """Return every decoded, cleaned value of a repeated header."""
+    return list(remembered(msg, ("safe", name.lower()), lambda: _safe_headers(msg, name)))
+
+
+def _safe_headers(msg: Message, name: str) -> list[str]:
+    """Decode and clean every value of a header."""
     try:
         return [header_text(value) for value in raw_values(msg, name)]
     except (TypeError, ValueError, LookupError):

@@ -10,6 +10,7 @@ from typing import Any
 
 from campaigns.mail.inbound import reports
 from campaigns.mail.inbound.bounce_reasons import bounce_type, fill_status, reason_for
+from campaigns.mail.inbound.memo import first_value
 from campaigns.mail.inbound.mime import body_parts
 
 MAX_JSON_CHARS = 1_000_000
@@ -17,8 +18,8 @@ MAX_JSON_CHARS = 1_000_000
 
 def notification(msg: Message) -> reports.DeliveryReport | None:
     """Return the report an SES notification carries, or None when it is not one."""
-    if "amazonses" not in str(msg.get("Message-ID", "")).lower() and not msg.get(
-            "x-amz-sns-message-id"):
+    if "amazonses" not in first_value(msg, "Message-ID").lower() and not first_value(
+            msg, "x-amz-sns-message-id"):
         return None
     data = _load(body_parts(msg)[0])
     if isinstance(data, dict) and isinstance(data.get("Message"), str):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from campaigns.mail.inbound.quotes import split_reply
 
@@ -90,3 +92,19 @@ def test_prose_mentioning_dates_is_not_a_reply_header():
 def test_a_line_of_prose_with_an_address_a_date_and_a_colon_is_not_a_header():
     text = "Dear Sam: reach me at alex@example.org from 3/4:\n\nSee you."
     assert split_reply(text)[0] == text
+
+
+_VERBS = ["wrote", "writes", "schrieb", "a ecrit", "escribio", "skrev", "kirjoitti", "napisal",
+          "yazdi", "yazdI", "YAZDI", "egy", "napsala", "scritto"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=30),
+       st.sampled_from(_VERBS), st.booleans(),
+       st.sampled_from(["", ":", " :", " ---", ":\n", "  ", " -"]))
+def test_the_ascii_fast_path_finds_a_wrote_line_exactly_as_the_case_insensitive_pattern(
+        lead, verb, upper, end):
+    from campaigns.mail.inbound.quotes import _WROTE, _WROTE_ASCII
+
+    tail = (lead + " " + (verb.upper() if upper else verb) + end)[-40:]
+    assert bool(_WROTE_ASCII.search(tail.lower())) == bool(_WROTE.search(tail))

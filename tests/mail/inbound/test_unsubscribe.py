@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from campaigns.mail.inbound import quotes, unsubscribe
 from campaigns.mail.inbound.understand import Kind, understand
 from campaigns.mail.inbound.unsubscribe import is_unsubscribe_request
 
@@ -45,3 +50,27 @@ def test_an_empty_reply_with_an_unsubscribe_subject_is_a_request():
 
 def test_a_written_request_becomes_the_unsubscribe_kind(message):
     assert understand(message(body="Please remove me from this list.")).kind is Kind.UNSUBSCRIBE
+
+
+@pytest.mark.parametrize(("module", "fast", "slow"), [
+    (unsubscribe, "_REQUEST_ASCII", "_REQUEST"), (quotes, "_WROTE_ASCII", "_WROTE")])
+def test_an_ascii_fast_pattern_lists_every_ascii_letter_re_i_would_let_match(module, fast, slow):
+    fast_pattern, slow_pattern = getattr(module, fast), getattr(module, slow)
+    assert slow_pattern.flags & re.I and not fast_pattern.flags & re.I
+    for letter in {c for c in slow_pattern.pattern if not c.isascii()}:
+        for ascii_letter in map(chr, range(128)):
+            if re.fullmatch(re.escape(letter), ascii_letter, re.I):  # ı matches i and I
+                assert f"[{letter}{ascii_letter.lower()}]" in fast_pattern.pattern
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["please", "REMOVE", "me", "from", "your", "List", "Stop",
+                                 "emailing", "opt-out", "Unsubscribe", "don't", "e-mail",
+                                 "Abmelden", "TAKE", "off", ".", ",", "\n", "yes", "coffee"]),
+                max_size=12))
+def test_the_ascii_fast_path_finds_requests_where_the_case_insensitive_pattern_does(words):
+    from campaigns.mail.inbound.unsubscribe import _REQUEST, _REQUEST_ASCII
+
+    text = " ".join(words)
+    assert [m.span() for m in _REQUEST_ASCII.finditer(text.lower())] == \
+        [m.span() for m in _REQUEST.finditer(text)]
