@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from campaigns.mail.inbound.parse import MAX_BOUNDARY_LINES
 from campaigns.mail.inbound.understand import Kind, understand
 
 LIMIT_SECONDS = 1.0
@@ -76,10 +77,23 @@ def test_deeply_nested_multiparts_do_not_break_understanding():
     assert isinstance(result.kind, Kind)
 
 
-def test_thousands_of_parts_are_understood_in_under_a_second():
+def _many_parts(count: int) -> bytes:
+    """Return a message of `count` tiny text parts."""
     part = "--B\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
-    raw = ("From: a@example.org\r\nSubject: parts\r\nMIME-Version: 1.0\r\n"
-           'Content-Type: multipart/mixed; boundary="B"\r\n\r\n' + part * 20_000 + "--B--\r\n")
-    result, seconds = _timed(raw.encode())
+    return ("From: a@example.org\r\nSubject: parts\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="B"\r\n\r\n' + part * count
+            + "--B--\r\n").encode()
+
+
+def test_thousands_of_parts_are_understood_in_under_a_second():
+    result, seconds = _timed(_many_parts(MAX_BOUNDARY_LINES - 10))
     assert seconds < LIMIT_SECONDS
-    assert isinstance(result.kind, Kind)
+    assert result.kind is Kind.HUMAN and result.new_text.startswith("hi")
+
+
+def test_tens_of_thousands_of_parts_are_refused_before_parsing():
+    result, seconds = _timed(_many_parts(100_000))
+    assert result.kind is Kind.UNKNOWN
+    assert any(e.startswith("rejected:") and "MIME parts" in e for e in result.parse_errors)
+    assert result.subject == "parts"  # the headers are still read, so it can be matched
+    assert seconds < LIMIT_SECONDS
