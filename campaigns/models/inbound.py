@@ -32,6 +32,7 @@ class InboundStatus(StrEnum):
     UNMATCHED = "unmatched"  # understood, but no delivery found: waits in triage
     NEEDS_REVIEW = "needs_review"  # processing failed; the raw message is kept for a look
     TO_CONFIRM = "to_confirm"  # a written unsubscribe request waiting for a user to confirm
+    UNVERIFIED = "unverified"  # a bounce or complaint that names no message of ours
     DISMISSED = "dismissed"
 
 

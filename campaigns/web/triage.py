@@ -1,8 +1,8 @@
 """Triage: inbound mail the pipeline could not file alone, and the user's decision on it.
 
-Three lists: unmatched replies (link to a subscriber, or dismiss), written unsubscribe
-requests (confirm, or take as a reply), and messages whose processing failed (re-process,
-or dismiss).
+Four lists: unmatched replies (link to a subscriber, or dismiss), written unsubscribe
+requests (confirm, or take as a reply), unverified bounces and complaints (apply, or
+dismiss), and messages whose processing failed (re-process, or dismiss).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ bp = Blueprint("triage", __name__, url_prefix="/triage")
 LISTS = {
     "unmatched": (InboundStatus.UNMATCHED, "Unmatched replies"),
     "unsubscribe": (InboundStatus.TO_CONFIRM, "Unsubscribe requests"),
+    "unverified": (InboundStatus.UNVERIFIED, "Unverified bounces"),
     "failed": (InboundStatus.NEEDS_REVIEW, "Could not be processed"),
 }
 
@@ -66,7 +67,8 @@ def show(inbound_id: int):
     form = LinkForm(email=message.from_email)
     form.campaign_id.choices = _campaign_choices()
     return render_template("triage/show.html", message=message, form=form, action=ActionForm(),
-                           back=_list_of(message.status))
+                           back=_list_of(message.status),
+                           reported=triage.reported_addresses(message))
 
 
 @bp.route("/<int:inbound_id>/link", methods=["POST"])
@@ -100,6 +102,13 @@ def confirm_unsubscribe(inbound_id: int):
 def treat_as_reply(inbound_id: int):
     """File a supposed unsubscribe request as a reply."""
     return _decide(lambda: triage.treat_as_reply(inbound_id), "Filed as a reply.", inbound_id)
+
+
+@bp.route("/<int:inbound_id>/apply-report", methods=["POST"])
+def apply_report(inbound_id: int):
+    """Act on an unverified bounce or complaint: the user says it is genuine."""
+    return _decide(lambda: triage.apply_report(inbound_id),
+                   "Applied: the addresses it names are suppressed as it says.", inbound_id)
 
 
 @bp.route("/<int:inbound_id>/reprocess", methods=["POST"])

@@ -1,4 +1,5 @@
-"""The triage pages: link unmatched replies, confirm unsubscribe requests, retry failures."""
+"""The triage pages: link unmatched replies, confirm unsubscribe requests, apply unverified
+bounces, retry failures."""
 
 import pytest
 
@@ -12,6 +13,7 @@ from campaigns.models import (
     Subscriber,
 )
 from tests.support.inbound import (  # noqa: F401 - parked_jobs is a fixture
+    bounce_for,
     parked_jobs,
     raw_message,
     receive,
@@ -122,6 +124,22 @@ def test_a_request_that_is_really_a_reply_can_be_filed_as_one(logged_in, app,
     with app.app_context():
         assert not is_suppressed("ann@example.org")
         assert db.session.scalar(db.select(FollowUp.subscriber_id)) == ann.subscriber_id
+
+
+def test_an_unverified_bounce_is_explained_and_applied_only_on_request(logged_in, app):
+    with app.app_context():
+        [ann] = sent_campaign(["ann@example.org"])
+        raw = bounce_for(ann, "5.1.1").replace(ann.message_id.encode(), b"<made-up@x.example>")
+        inbound_id = receive(raw).id
+    assert "Undelivered Mail" in logged_in.get("/triage/?list=unverified").get_data(as_text=True)
+    page = logged_in.get(f"/triage/{inbound_id}").get_data(as_text=True)
+    assert "<strong>ann@example.org</strong>" in page and "Nothing was changed" in page
+    with app.app_context():
+        assert not is_suppressed("ann@example.org")
+    post_form(logged_in, f"/triage/{inbound_id}/apply-report")
+    assert _message(app, inbound_id).status == "processed"
+    with app.app_context():
+        assert is_suppressed("ann@example.org")
 
 
 def test_a_failed_message_can_be_queued_again(logged_in, app, monkeypatch, request):

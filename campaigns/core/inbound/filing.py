@@ -6,23 +6,37 @@
   on the subscriber, suppressed at SOFT_BOUNCE_LIMIT;
 * written unsubscribe request → the confirm list; complaint → suppressed.
 
-A report only acts on addresses we actually sent to (a delivery exists), so a forged bounce
-cannot suppress an arbitrary address. Everything here is idempotent: effects that are not
-naturally so (the soft-bounce count) are recorded in ``details["filed"]``.
+A report (bounce or complaint) acts only on a delivery it proves it is about: it came back
+to that delivery's token (``bounce+TOKEN@``/``reply+TOKEN@``) or it quotes that delivery's
+Message-ID (random, seen only by the recipient's mail systems). Anyone can write a bounce
+naming an address of the list; such a report waits as ``unverified`` in triage until a user
+applies it. Everything here is idempotent: effects that are not naturally so (the
+soft-bounce count) are recorded in ``details["filed"]``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time
 
+from sqlalchemy import select
+
 from campaigns.core.inbound import followups
 from campaigns.core.inbound.claim import Claimed
 from campaigns.core.inbound.effects import Effects, gathered
 from campaigns.core.inbound.followups import Threads, filed_effects, note_effect
-from campaigns.core.inbound.match import Match, ReportDeliveries, usable
+from campaigns.core.inbound.match import Match, ReportDeliveries, referenced_ids, usable
 from campaigns.db import db
 from campaigns.mail.inbound.understand import Kind, Understanding
-from campaigns.models import Delivery, FollowUp, InboundMessage, InboundStatus, SuppressionReason
+from campaigns.models import (
+    Delivery,
+    Direction,
+    FollowUp,
+    FollowUpMessage,
+    InboundMessage,
+    InboundStatus,
+    MatchMethod,
+    SuppressionReason,
+)
 
 # Filing reads and sets the same attributes on a loaded row (triage) and on the plain
 # record a processing batch claims, which is written back with the batch.
@@ -48,8 +62,12 @@ def file_messages(batch: list[tuple[Filed, Understanding, Match | None]]
 
 def file_message(message: Filed, understood: Understanding, match: Match | None,
                  threads: Threads | None = None, effects: Effects | None = None,
-                 reported: ReportDeliveries | None = None) -> InboundStatus:
-    """File a message by its kind and match; return the status it ends in."""
+                 reported: ReportDeliveries | None = None, *, trusted: bool = False
+                 ) -> InboundStatus:
+    """File a message by its kind and match; return the status it ends in.
+
+    ``trusted`` is a user's word that a report is genuine though it proves nothing.
+    """
     kind = understood.kind
     with gathered(effects) as effects:
         if kind is Kind.HUMAN:
@@ -60,9 +78,10 @@ def file_message(message: Filed, understood: Understanding, match: Match | None,
         if kind is Kind.AUTO_REPLY:
             return file_auto_reply(message, understood, match, threads)
         if kind is Kind.BOUNCE and understood.bounce is not None:
-            return file_bounce(message, understood, match, effects, reported)
+            return file_bounce(message, understood, match, effects, reported, trusted=trusted)
         if kind is Kind.COMPLAINT and understood.complaint is not None:
-            return file_complaint(message, understood, match, effects, reported)
+            return file_complaint(message, understood, match, effects, reported,
+                                  trusted=trusted)
     if any(e.startswith(FATAL_PARSE_ERRORS) for e in understood.parse_errors):
         return InboundStatus.NEEDS_REVIEW
     return InboundStatus.PROCESSED  # delay notices, delivery notices: nothing to do
@@ -100,12 +119,17 @@ def file_auto_reply(message: Filed, understood: Understanding, match: Match | No
 
 
 def file_bounce(message: Filed, understood: Understanding, match: Match | None,
-                effects: Effects, reported: ReportDeliveries | None = None) -> InboundStatus:
+                effects: Effects, reported: ReportDeliveries | None = None, *,
+                trusted: bool = False) -> InboundStatus:
     """Mark hard bounces and suppress; count soft bounces once per message."""
     bounce = understood.bounce
     if bounce.action == "delayed":
         return InboundStatus.PROCESSED  # still being retried: the final report will tell
-    for delivery in report_deliveries(bounce.recipients, match, reported):
+    deliveries = report_deliveries(bounce.recipients, match, reported)
+    proven = deliveries if trusted else proven_deliveries(deliveries, understood, match)
+    if deliveries and not proven:
+        return InboundStatus.UNVERIFIED
+    for delivery in proven:
         if bounce.type == "hard":
             effects.mark("bounced_at", delivery.id, message.received_at)
             effects.suppress(delivery.email, SuppressionReason.HARD_BOUNCE,
@@ -116,9 +140,14 @@ def file_bounce(message: Filed, understood: Understanding, match: Match | None,
 
 
 def file_complaint(message: Filed, understood: Understanding, match: Match | None,
-                   effects: Effects, reported: ReportDeliveries | None = None) -> InboundStatus:
+                   effects: Effects, reported: ReportDeliveries | None = None, *,
+                   trusted: bool = False) -> InboundStatus:
     """Suppress the addresses a spam complaint is about."""
-    for delivery in report_deliveries(understood.complaint.recipients, match, reported):
+    deliveries = report_deliveries(understood.complaint.recipients, match, reported)
+    proven = deliveries if trusted else proven_deliveries(deliveries, understood, match)
+    if deliveries and not proven:
+        return InboundStatus.UNVERIFIED
+    for delivery in proven:
         effects.suppress(delivery.email, SuppressionReason.COMPLAINT, detail=(
             f"{understood.complaint.feedback_type} (inbound message {message.id})"))
     return InboundStatus.PROCESSED
@@ -139,6 +168,29 @@ def report_deliveries(recipients: tuple[str, ...], match: Match | None,
     if not found and matched is not None:
         found[matched.id] = matched  # e.g. a forwarding address bounced our mail to them
     return list(found.values())
+
+
+def proven_deliveries(deliveries: list[Delivery], understood: Understanding,
+                      match: Match | None) -> list[Delivery]:
+    """Return the deliveries a report proves it is about: by their token or Message-ID, or
+    (for the conversation's delivery) the Message-ID of a follow-up reply we sent."""
+    quoted = set(referenced_ids(understood))
+    vouched = match.delivery_id if match and (
+        match.method is MatchMethod.TOKEN or _quotes_our_reply(match.followup_id, quoted)) \
+        else None
+    return [d for d in deliveries
+            if d.id == vouched or (d.message_id and d.message_id.strip("<>") in quoted)]
+
+
+def _quotes_our_reply(followup_id: int | None, quoted: set[str]) -> bool:
+    """Tell whether some Message-IDs include one of a reply we sent in a conversation."""
+    if followup_id is None or not quoted:
+        return False
+    forms = [f"<{m}>" for m in quoted] + list(quoted)
+    return db.session.scalar(select(FollowUpMessage.id).where(
+        FollowUpMessage.followup_id == followup_id,
+        FollowUpMessage.direction == Direction.OUTBOUND,
+        FollowUpMessage.message_id.in_(forms)).limit(1)) is not None
 
 
 def _report_recipients(understood: Understanding) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """Tie understood inbound messages to what we sent, in layers from surest to weakest.
 
-1. a reply token in a recipient address (``reply+TOKEN@…``: To, Cc, Delivered-To,
-   X-Original-To or the SMTP envelope) names one delivery;
+1. a token in a recipient address (``reply+TOKEN@…`` for replies, ``bounce+TOKEN@…`` for
+   the bounces our Return-Path brings back; To, Cc, Delivered-To, X-Original-To or the SMTP
+   envelope) names one delivery;
 2. In-Reply-To, References, or a report's original Message-ID name a delivery, or a
    message of a follow-up (ours or theirs) and so its thread — or an earlier message of
    the same batch, which is then followed to wherever it was matched;
@@ -26,7 +27,7 @@ from campaigns.db import db
 from campaigns.mail.inbound.understand import Kind, Understanding
 from campaigns.models import Delivery, FollowUp, FollowUpMessage, MatchMethod, Subscriber
 
-_TOKEN_ADDRESS = re.compile(r"^reply\+([A-Za-z0-9_=.-]{4,60})@", re.I)
+_TOKEN_ADDRESS = re.compile(r"^(?:reply|bounce)\+([A-Za-z0-9_=.-]{4,60})@", re.I)
 MAX_IDS = 30  # the newest References are enough; a hostile list must not make a huge IN ()
 _LATEST = (Delivery.sent_at.desc().nulls_last(), Delivery.id.desc())
 
@@ -117,7 +118,7 @@ def sender_addresses(understood: Understanding) -> list[str]:
 
 
 def reply_tokens(addresses: Iterable[str]) -> list[str]:
-    """Return the tokens of the reply+TOKEN@… addresses among some addresses."""
+    """Return the tokens of the reply+TOKEN@… and bounce+TOKEN@… addresses among some."""
     found = (_TOKEN_ADDRESS.match(a.strip()) for a in addresses if a)
     return list(dict.fromkeys(m.group(1) for m in found if m))[:10]
 

@@ -2,6 +2,7 @@
 
 Unmatched replies are linked to a subscriber (and so filed) or dismissed; written
 unsubscribe requests are confirmed (unsubscribe + suppression) or taken as a reply;
+unverified bounces and complaints (they name no message of ours) are applied or dismissed;
 messages whose processing failed can be dismissed or re-processed.
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
-from campaigns.core.inbound.filing import file_reply
+from campaigns.core.inbound.filing import file_message, file_reply
 from campaigns.core.inbound.match import Match, latest_delivery
 from campaigns.core.inbound.process import record_match
 from campaigns.core.suppression import suppress
 from campaigns.db import db
 from campaigns.errors import Conflict, NotFound, ValidationError
+from campaigns.mail.inbound.understand import understand
 from campaigns.models import (
     ConsentEvent,
     ConsentSource,
@@ -30,7 +32,8 @@ from campaigns.models import (
     SuppressionReason,
 )
 
-TRIAGE_STATUSES = (InboundStatus.UNMATCHED, InboundStatus.TO_CONFIRM, InboundStatus.NEEDS_REVIEW)
+TRIAGE_STATUSES = (InboundStatus.UNMATCHED, InboundStatus.TO_CONFIRM, InboundStatus.UNVERIFIED,
+                   InboundStatus.NEEDS_REVIEW)
 
 
 def triage_counts() -> dict[str, int]:
@@ -112,6 +115,25 @@ def treat_as_reply(inbound_id: int) -> InboundMessage:
     message.status = file_reply(message, stored_match(message))
     db.session.flush()
     return message
+
+
+def apply_report(inbound_id: int) -> InboundMessage:
+    """Act on an unverified bounce or complaint as a proven one: a user vouches for it."""
+    message = _in_status(inbound_id, InboundStatus.UNVERIFIED)
+    raw = message.load_raw()
+    if raw is None:
+        raise Conflict("The raw message is gone, so what it reports cannot be read again.")
+    message.status = file_message(message, understand(raw), stored_match(message),
+                                  trusted=True)
+    db.session.flush()
+    return message
+
+
+def reported_addresses(message: InboundMessage) -> list[str]:
+    """Return the addresses a stored bounce or complaint says it is about."""
+    details = message.details or {}
+    report = details.get("bounce") or details.get("complaint") or {}
+    return [str(a) for a in report.get("recipients") or []][:50]
 
 
 def stored_match(message: InboundMessage) -> Match | None:

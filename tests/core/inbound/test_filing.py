@@ -5,10 +5,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from campaigns.core.inbound import triage
 from campaigns.core.inbound.followups import find_or_open_followup
 from campaigns.core.inbound.process import reset_for_reprocessing
 from campaigns.core.suppression import is_suppressed
 from campaigns.db import db, utcnow
+from campaigns.errors import Conflict
 from campaigns.mail.intake.pipeline import process_now
 from campaigns.models import (
     Delivery,
@@ -19,6 +21,7 @@ from campaigns.models import (
     Subscriber,
 )
 from tests.support.inbound import (
+    REPLY_DOMAIN,
     bounce_for,
     out_of_office,
     raw_message,
@@ -173,6 +176,80 @@ def test_a_bounce_about_an_address_we_never_wrote_to_suppresses_nothing(ann):
     message = receive(forged)
     assert message.kind == "bounce"
     assert not is_suppressed("victim@example.org")
+    assert not is_suppressed("ann@example.org")
+
+
+def _without_proof(raw: bytes, sent) -> bytes:
+    """Return a report with the delivery's Message-ID made up: it proves nothing any more."""
+    return raw.replace(sent.message_id.encode(), b"<made-up@elsewhere.example>")
+
+
+def test_a_bounce_that_names_none_of_our_messages_waits_unverified_and_changes_nothing(ann):
+    message = receive(_without_proof(bounce_for(ann, "5.1.1"), ann))
+    assert (message.kind, message.status) == ("bounce", "unverified")
+    assert message.subscriber_id == ann.subscriber_id  # still shown on their timeline
+    assert not is_suppressed("ann@example.org")
+    assert db.session.get(Delivery, ann.delivery_id).bounced_at is None
+
+
+def test_a_bounce_sent_to_a_token_of_ours_cannot_suppress_someone_else(app_ctx):
+    mallory, victim = sent_campaign(["mallory@example.org", "victim@example.org"])
+    forged = _without_proof(bounce_for(victim, "5.1.1", To=mallory.reply_address), victim)
+    message = receive(forged)
+    assert message.status == "unverified"
+    assert not is_suppressed("victim@example.org")
+    assert not is_suppressed("mallory@example.org")
+
+
+def test_a_bounce_quoting_another_persons_message_id_cannot_suppress_the_victim(app_ctx):
+    mallory, victim = sent_campaign(["mallory@example.org", "victim@example.org"])
+    forged = bounce_for(victim, "5.1.1").replace(victim.message_id.encode(),
+                                                 mallory.message_id.encode())
+    receive(forged)
+    assert not is_suppressed("victim@example.org")
+
+
+def test_a_bounce_to_our_bounce_token_return_path_is_proof_enough(ann):
+    raw = _without_proof(bounce_for(ann, "5.1.1", To=f"bounce+{ann.token}@{REPLY_DOMAIN}"), ann)
+    message = receive(raw)
+    assert (message.status, message.match_method, message.delivery_id) == (
+        "processed", "token", ann.delivery_id)
+    assert is_suppressed("ann@example.org")
+
+
+def test_a_bounce_of_a_follow_up_reply_we_sent_is_proof_for_that_conversation(ann):
+    receive(reply_to(ann, "Happy to talk."))
+    followup = _followups()[0]
+    ours = FollowUpMessage(followup_id=followup.id, direction="outbound", text="Great!",
+                           subject="Re: Coffee?", message_id="<our-reply-1@campaigns.test>")
+    db.session.add(ours)
+    db.session.commit()
+    raw = bounce_for(ann, "5.1.1").replace(ann.message_id.encode(), ours.message_id.encode())
+    message = receive(raw)
+    assert message.status == "processed"
+    assert is_suppressed("ann@example.org")
+
+
+def test_an_unverified_bounce_applied_by_a_user_suppresses_as_it_says(ann):
+    message = receive(_without_proof(bounce_for(ann, "5.1.1"), ann))
+    applied = triage.apply_report(message.id)
+    db.session.commit()
+    assert applied.status == "processed"
+    assert is_suppressed("ann@example.org")
+    assert db.session.get(Delivery, ann.delivery_id).bounced_at is not None
+    with pytest.raises(Conflict):
+        triage.apply_report(message.id)
+
+
+def test_a_complaint_that_names_none_of_our_messages_waits_unverified(ann):
+    body = ("--arf\r\nContent-Type: message/feedback-report\r\n\r\n"
+            "Feedback-Type: abuse\r\nUser-Agent: Example-FBL/1.0\r\nVersion: 1\r\n"
+            "Original-Rcpt-To: ann@example.org\r\n\r\n--arf--")
+    raw = raw_message(body, From="fbl@isp.example", To="abuse@campaigns.test",
+                      Subject="Complaint", Content_Type='multipart/report; '
+                      'report-type=feedback-report; boundary="arf"')
+    message = receive(raw)
+    assert (message.kind, message.status) == ("complaint", "unverified")
     assert not is_suppressed("ann@example.org")
 
 
