@@ -117,11 +117,5 @@ def lift_suppression(entry: Suppression) -> None:
 def lift_manual_suppression(subscriber: Subscriber) -> None:
     """Remove a suppression a user added by hand; any other reason stays (Conflict)."""
     entry = suppression_of(subscriber.email)
-    if entry is None:
-        return
-    if entry.reason != SuppressionReason.MANUAL:
-        raise Conflict("Only a manual suppression can be lifted. This address is suppressed "
-                       "because of the person or their mailbox; only they can come back, "
-                       "through the signup form.")
-    db.session.delete(entry)
-    db.session.flush()
+    if entry is not None:
+        lift_suppression(entry)

@@ -55,6 +55,15 @@ class MatchMethod(StrEnum):
     MANUAL = "manual"
 
 
+def read_raw(raw: bytes | None, raw_path: str) -> bytes | None:
+    """Return the raw bytes a row holds, else those of the file it names (None if gone)."""
+    if raw is not None:
+        return raw
+    if raw_path and Path(raw_path).is_file():
+        return Path(raw_path).read_bytes()
+    return None
+
+
 class InboundMessage(db.Model):
     """One received email: the raw bytes first, then what we understood of it."""
 
@@ -94,11 +103,7 @@ class InboundMessage(db.Model):
 
     def load_raw(self) -> bytes | None:
         """Return the raw bytes as received, from the row or its file (None if gone)."""
-        if self.raw is not None:
-            return self.raw
-        if self.raw_path and Path(self.raw_path).is_file():
-            return Path(self.raw_path).read_bytes()
-        return None
+        return read_raw(self.raw, self.raw_path)
 
 
 class MailboxCheckpoint(db.Model):

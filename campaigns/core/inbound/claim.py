@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, select, union_all, update
 
 from campaigns.db import db, utcnow
 from campaigns.models import InboundKind, InboundMessage, InboundStatus, MatchMethod
+from campaigns.models.inbound import read_raw
 
 _table = InboundMessage.__table__
 _READ = ("id", "raw", "raw_path", "received_at", "message_id", "details")
@@ -58,11 +58,7 @@ class Claimed:
 
     def load_raw(self) -> bytes | None:
         """Return the raw bytes as received, from the row or its file (None if gone)."""
-        if self.raw is not None:
-            return self.raw
-        if self.raw_path and Path(self.raw_path).is_file():
-            return Path(self.raw_path).read_bytes()
-        return None
+        return read_raw(self.raw, self.raw_path)
 
 
 _WRITTEN = ("details", *(f.name for f in fields(Claimed) if f.name not in _READ))
