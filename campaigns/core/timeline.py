@@ -18,6 +18,7 @@ from campaigns.models import (
     FollowUpMessage,
     FollowUpNote,
     InboundMessage,
+    InboundStatus,
     Subscriber,
     SubscriberNote,
     User,
@@ -72,12 +73,18 @@ def _deliveries(subscriber_id: int) -> list[Entry]:
     return entries
 
 
+# A report nobody vouched for, or mail a user set aside, must not read as a settled fact.
+_UNSETTLED = {InboundStatus.UNVERIFIED: " (unverified: nothing was changed)",
+              InboundStatus.DISMISSED: " (dismissed)"}
+
+
 def _inbound(subscriber_id: int) -> list[Entry]:
     rows = db.session.scalars(select(InboundMessage).where(
         InboundMessage.subscriber_id == subscriber_id)
         .order_by(InboundMessage.received_at.desc()).limit(PER_KIND))
-    return [Entry(m.received_at, "reply", m.subject or "(no subject)", m.new_text[:500],
-                  str(m.kind or "")) for m in rows]
+    return [Entry(m.received_at, "reply", (m.subject or "(no subject)")
+                  + _UNSETTLED.get(m.status, ""), m.new_text[:500], str(m.kind or ""))
+            for m in rows]
 
 
 def _conversations(subscriber_id: int) -> list[Entry]:

@@ -8,6 +8,7 @@ dismiss), and messages whose processing failed (re-process, or dismiss).
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField
 from wtforms.validators import DataRequired, Email, Length
@@ -48,7 +49,7 @@ def triage_waiting() -> int:
 
 @bp.route("/")
 def index():
-    """Show one triage list with the counts of all three."""
+    """Show one triage list with the counts of all of them."""
     name = request.args.get("list", "unmatched")
     status, title = LISTS.get(name, LISTS["unmatched"])
     return render_template("triage/index.html", lists=LISTS, current=name if name in LISTS
@@ -68,7 +69,8 @@ def show(inbound_id: int):
     form.campaign_id.choices = _campaign_choices()
     return render_template("triage/show.html", message=message, form=form, action=ActionForm(),
                            back=_list_of(message.status),
-                           reported=triage.reported_addresses(message))
+                           targets=triage.report_targets(message)
+                           if message.status == InboundStatus.UNVERIFIED else [])
 
 
 @bp.route("/<int:inbound_id>/link", methods=["POST"])
@@ -107,8 +109,8 @@ def treat_as_reply(inbound_id: int):
 @bp.route("/<int:inbound_id>/apply-report", methods=["POST"])
 def apply_report(inbound_id: int):
     """Act on an unverified bounce or complaint: the user says it is genuine."""
-    return _decide(lambda: triage.apply_report(inbound_id),
-                   "Applied: the addresses it names are suppressed as it says.", inbound_id)
+    return _decide(lambda: triage.apply_report(inbound_id, current_user.id),
+                   "Applied as a genuine report.", inbound_id)
 
 
 @bp.route("/<int:inbound_id>/reprocess", methods=["POST"])

@@ -133,7 +133,10 @@ def test_an_unverified_bounce_is_explained_and_applied_only_on_request(logged_in
         inbound_id = receive(raw).id
     assert "Undelivered Mail" in logged_in.get("/triage/?list=unverified").get_data(as_text=True)
     page = logged_in.get(f"/triage/{inbound_id}").get_data(as_text=True)
-    assert "<strong>ann@example.org</strong>" in page and "Nothing was changed" in page
+    assert "nothing was changed" in page
+    assert "mark the email bounced and suppress\n  <strong>ann@example.org</strong>." in page
+    person = logged_in.get(f"/subscribers/{ann.subscriber_id}").get_data(as_text=True)
+    assert "unverified: nothing was changed" in person
     with app.app_context():
         assert not is_suppressed("ann@example.org")
     post_form(logged_in, f"/triage/{inbound_id}/apply-report")

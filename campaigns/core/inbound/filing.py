@@ -43,6 +43,7 @@ from campaigns.models import (
 Filed = InboundMessage | Claimed
 
 FATAL_PARSE_ERRORS = ("rejected:", "parse failed:")
+APPLIED = "applied_by"  # in details["filed"]: a user vouched for an unverified report
 
 
 def file_messages(batch: list[tuple[Filed, Understanding, Match | None]]
@@ -125,10 +126,8 @@ def file_bounce(message: Filed, understood: Understanding, match: Match | None,
     bounce = understood.bounce
     if bounce.action == "delayed":
         return InboundStatus.PROCESSED  # still being retried: the final report will tell
-    deliveries = report_deliveries(bounce.recipients, match, reported)
-    proven = deliveries if trusted else proven_deliveries(deliveries, understood, match)
-    if deliveries and not proven:
-        return InboundStatus.UNVERIFIED
+    proven, unproven = report_targets(message, bounce.recipients, understood, match, reported,
+                                      trusted)
     for delivery in proven:
         if bounce.type == "hard":
             effects.mark("bounced_at", delivery.id, message.received_at)
@@ -136,21 +135,31 @@ def file_bounce(message: Filed, understood: Understanding, match: Match | None,
                              detail=f"{bounce.status} (inbound message {message.id})")
         else:
             _count_soft_bounce(message, delivery, effects)
-    return InboundStatus.PROCESSED
+    return InboundStatus.UNVERIFIED if unproven else InboundStatus.PROCESSED
 
 
 def file_complaint(message: Filed, understood: Understanding, match: Match | None,
                    effects: Effects, reported: ReportDeliveries | None = None, *,
                    trusted: bool = False) -> InboundStatus:
     """Suppress the addresses a spam complaint is about."""
-    deliveries = report_deliveries(understood.complaint.recipients, match, reported)
-    proven = deliveries if trusted else proven_deliveries(deliveries, understood, match)
-    if deliveries and not proven:
-        return InboundStatus.UNVERIFIED
+    proven, unproven = report_targets(message, understood.complaint.recipients, understood,
+                                      match, reported, trusted)
     for delivery in proven:
         effects.suppress(delivery.email, SuppressionReason.COMPLAINT, detail=(
             f"{understood.complaint.feedback_type} (inbound message {message.id})"))
-    return InboundStatus.PROCESSED
+    return InboundStatus.UNVERIFIED if unproven else InboundStatus.PROCESSED
+
+
+def report_targets(message: Filed, recipients: tuple[str, ...], understood: Understanding,
+                   match: Match | None, reported: ReportDeliveries | None, trusted: bool
+                   ) -> tuple[list[Delivery], bool]:
+    """Return the deliveries a report may act on, and whether it names others it does not
+    prove (the message then waits as unverified). A user's earlier "apply" is trust."""
+    deliveries = report_deliveries(recipients, match, reported)
+    if trusted or APPLIED in filed_effects(message):
+        return deliveries, False
+    proven = proven_deliveries(deliveries, understood, match)
+    return proven, len(proven) < len(deliveries)
 
 
 def report_deliveries(recipients: tuple[str, ...], match: Match | None,
@@ -174,12 +183,21 @@ def proven_deliveries(deliveries: list[Delivery], understood: Understanding,
                       match: Match | None) -> list[Delivery]:
     """Return the deliveries a report proves it is about: by their token or Message-ID, or
     (for the conversation's delivery) the Message-ID of a follow-up reply we sent."""
+    # Our Message-IDs are random (96 bits) and our tokens too: only the recipient's mail
+    # systems (and whoever they forward the email to) know them.
     quoted = set(referenced_ids(understood))
     vouched = match.delivery_id if match and (
         match.method is MatchMethod.TOKEN or _quotes_our_reply(match.followup_id, quoted)) \
         else None
-    return [d for d in deliveries
-            if d.id == vouched or (d.message_id and d.message_id.strip("<>") in quoted)]
+    return [d for d in deliveries if d.id == vouched
+            or _names_message(d.message_id, quoted, understood.text_body)]
+
+
+def _names_message(message_id: str, quoted: set[str], text: str) -> bool:
+    """Tell whether a report names one of our Message-IDs: in its headers or quoted parts,
+    or anywhere in its text (many servers paste the returned headers inline)."""
+    bare = message_id.strip("<>")
+    return bool(bare) and (bare in quoted or bare in text)
 
 
 def _quotes_our_reply(followup_id: int | None, quoted: set[str]) -> bool:

@@ -102,8 +102,15 @@ def referenced_ids(understood: Understanding) -> list[str]:
     ids = [understood.in_reply_to, *reversed(understood.references)]
     for report in (understood.bounce, understood.complaint):
         if report is not None:
-            ids.insert(0, report.original_message_id.strip("<> "))
+            ids.insert(0, bare_message_id(report.original_message_id))
     return usable(list(dict.fromkeys(i for i in ids if i))[:MAX_IDS])
+
+
+def bare_message_id(value: str) -> str:
+    """Return the id inside the first <…> of a header value (comments and all dropped)."""
+    start = value.find("<")
+    end = value.find(">", start + 1) if start >= 0 else -1
+    return value[start + 1:end].strip() if end > start >= 0 else value.strip("<> \t")
 
 
 def sender_addresses(understood: Understanding) -> list[str]:

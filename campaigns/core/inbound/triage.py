@@ -9,15 +9,16 @@ messages whose processing failed can be dismissed or re-processed.
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from campaigns.core.inbound.filing import file_message, file_reply
+from campaigns.core.inbound.filing import APPLIED, file_message, file_reply, report_deliveries
+from campaigns.core.inbound.followups import note_effect
 from campaigns.core.inbound.match import Match, latest_delivery
 from campaigns.core.inbound.process import record_match
 from campaigns.core.suppression import suppress
 from campaigns.db import db
 from campaigns.errors import Conflict, NotFound, ValidationError
-from campaigns.mail.inbound.understand import understand
+from campaigns.mail.inbound.understand import Kind, understand
 from campaigns.models import (
     ConsentEvent,
     ConsentSource,
@@ -117,23 +118,42 @@ def treat_as_reply(inbound_id: int) -> InboundMessage:
     return message
 
 
-def apply_report(inbound_id: int) -> InboundMessage:
-    """Act on an unverified bounce or complaint as a proven one: a user vouches for it."""
+def apply_report(inbound_id: int, user_id: int | None = None) -> InboundMessage:
+    """Act on an unverified bounce or complaint as a proven one: a user vouches for it.
+
+    The decision is kept on the message, so processing it again does not undo it.
+    """
     message = _in_status(inbound_id, InboundStatus.UNVERIFIED)
     raw = message.load_raw()
-    if raw is None:
-        raise Conflict("The raw message is gone, so what it reports cannot be read again.")
-    message.status = file_message(message, understand(raw), stored_match(message),
-                                  trusted=True)
+    understood = understand(raw) if raw is not None else None
+    if understood is None or understood.kind not in (Kind.BOUNCE, Kind.COMPLAINT):
+        raise Conflict("This message no longer reads as a bounce or complaint; process it "
+                       "again or dismiss it.")
+    _take(message, InboundStatus.UNVERIFIED)
+    note_effect(message, APPLIED, user_id or 0)
+    message.status = file_message(message, understood, stored_match(message), trusted=True)
     db.session.flush()
     return message
 
 
-def reported_addresses(message: InboundMessage) -> list[str]:
-    """Return the addresses a stored bounce or complaint says it is about."""
+def report_targets(message: InboundMessage) -> list[str]:
+    """Return the addresses applying a stored report would act on (ours, latest first)."""
     details = message.details or {}
     report = details.get("bounce") or details.get("complaint") or {}
-    return [str(a) for a in report.get("recipients") or []][:50]
+    recipients = tuple(str(a) for a in report.get("recipients") or [])[:50]
+    return [d.email for d in report_deliveries(recipients, stored_match(message))]
+
+
+def _take(message: InboundMessage, status: InboundStatus) -> None:
+    """Move a message out of a status with a conditional UPDATE, so that of two users
+    deciding at once exactly one goes on (the other gets Conflict)."""
+    taken = db.session.execute(
+        update(InboundMessage).where(InboundMessage.id == message.id,
+                                     InboundMessage.status == status)
+        .values(status=InboundStatus.PROCESSED)
+        .execution_options(synchronize_session=False)).rowcount
+    if not taken:
+        raise Conflict("Someone has handled this message already.")
 
 
 def stored_match(message: InboundMessage) -> Match | None:

@@ -82,7 +82,9 @@ def parse_bytes(
     header_len = end.start() if end else len(raw)
     if header_len > max_header_bytes:
         raise MessageTooLarge(f"header block is {header_len} bytes; limit {max_header_bytes}")
-    if (boundaries := raw.count(b"\n--", header_len)) > MAX_BOUNDARY_LINES:
+    # The parser also ends lines at a bare CR; a CRLF is counted once (as its LF).
+    boundaries = raw.count(b"\n--", header_len) + raw.count(b"\r--", header_len)
+    if boundaries > MAX_BOUNDARY_LINES:
         raise MessageTooLarge(f"body has {boundaries} lines that may start MIME parts; "
                               f"limit {MAX_BOUNDARY_LINES}")
     raw, errors = _drop_oversized_fields(raw, header_len)

@@ -27,10 +27,11 @@ def notification(msg: Message) -> reports.DeliveryReport | None:
     if not isinstance(data, dict):
         return None
     kind = str(data.get("notificationType") or data.get("eventType") or "").lower()
+    mail = data.get("mail") if isinstance(data.get("mail"), dict) else {}
     if kind == "bounce":
-        return _bounce(data.get("bounce") or {})
+        return _bounce(data.get("bounce") or {}, mail)
     if kind == "complaint":
-        return _complaint(data.get("complaint") or {}, data.get("mail") or {})
+        return _complaint(data.get("complaint") or {}, mail)
     if kind == "delivery":
         return reports.DeliveryReport(reports.ReportKind.NOTICE)
     return None
@@ -47,7 +48,22 @@ def _load(text: str) -> Any:
         return None
 
 
-def _bounce(data: dict) -> reports.DeliveryReport:
+def _original_id(mail: dict) -> str:
+    """Return the Message-ID header of the email the notification is about.
+
+    ``mail.messageId`` is SES's own id; the header we wrote is in ``commonHeaders`` (or the
+    raw ``headers`` list when SES was asked to include them).
+    """
+    common = mail.get("commonHeaders")
+    if isinstance(common, dict) and isinstance(common.get("messageId"), str):
+        return common["messageId"][:300]
+    for header in mail.get("headers") or []:
+        if isinstance(header, dict) and str(header.get("name", "")).lower() == "message-id":
+            return str(header.get("value", ""))[:300]
+    return ""
+
+
+def _bounce(data: dict, mail: dict) -> reports.DeliveryReport:
     """Build a bounce (or delay, for SES 'Transient' with no final word) from SES data."""
     rows = [r for r in data.get("bouncedRecipients") or [] if isinstance(r, dict)]
     recipients = tuple(str(r.get("emailAddress", "")).lower() for r in rows
@@ -60,7 +76,8 @@ def _bounce(data: dict) -> reports.DeliveryReport:
         reason = "user_unknown" if data.get("bounceSubType") == "NoEmail" else "rejected"
     status = fill_status(status, reason, "4" if data.get("bounceType") == "Transient" else "5")
     info = reports.BounceInfo(recipients, bounce_type(reason, status), status, reason,
-                              diagnostic=diagnostic[:500], detected_by="ses")
+                              diagnostic=diagnostic[:500], detected_by="ses",
+                              original_message_id=_original_id(mail))
     return reports.DeliveryReport(reports.ReportKind.BOUNCE, info)
 
 
@@ -69,5 +86,5 @@ def _complaint(data: dict, mail: dict) -> reports.DeliveryReport:
     rows = [r for r in data.get("complainedRecipients") or [] if isinstance(r, dict)]
     recipients = tuple(str(r.get("emailAddress", "")).lower() for r in rows)
     info = reports.ComplaintInfo(str(data.get("complaintFeedbackType") or "abuse"), recipients,
-                                 str(mail.get("messageId", "")))
+                                 _original_id(mail))
     return reports.DeliveryReport(reports.ReportKind.COMPLAINT, complaint=info)

@@ -1,5 +1,6 @@
 """Filing: replies become follow-ups, absences snooze, bounces and complaints suppress."""
 
+import json
 import threading
 from datetime import datetime, timedelta
 
@@ -11,6 +12,7 @@ from campaigns.core.inbound.process import reset_for_reprocessing
 from campaigns.core.suppression import is_suppressed
 from campaigns.db import db, utcnow
 from campaigns.errors import Conflict
+from campaigns.mail.inbound.understand import Kind, Understanding
 from campaigns.mail.intake.pipeline import process_now
 from campaigns.models import (
     Delivery,
@@ -239,6 +241,74 @@ def test_an_unverified_bounce_applied_by_a_user_suppresses_as_it_says(ann):
     assert db.session.get(Delivery, ann.delivery_id).bounced_at is not None
     with pytest.raises(Conflict):
         triage.apply_report(message.id)
+
+
+def test_a_bounce_that_pastes_the_returned_headers_inline_is_proof_enough(ann):
+    body = ("This is the mail system at host mx.example.org.\r\n\r\n"
+            "Delivery to the following recipient failed permanently:\r\n\r\n"
+            "     ann@example.org\r\n\r\n"
+            "Technical details of permanent failure:\r\n"
+            "550 5.1.1 The email account that you tried to reach does not exist.\r\n\r\n"
+            "----- Original message -----\r\n\r\n"
+            f"Message-ID: {ann.message_id}\r\nSubject: Coffee?\r\n")
+    raw = raw_message(body, From="Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+                      To="host@campaigns.test", Subject="Delivery Status Notification (Failure)")
+    message = receive(raw)
+    assert (message.kind, message.status) == ("bounce", "processed")
+    assert is_suppressed("ann@example.org")
+
+
+def test_an_original_message_id_with_a_comment_still_proves_the_bounce(ann):
+    raw = bounce_for(ann, "5.1.1").replace(f"Message-ID: {ann.message_id}".encode(),
+                                           f"Message-ID: {ann.message_id} (our id)".encode())
+    assert receive(raw).status == "processed"
+    assert is_suppressed("ann@example.org")
+
+
+def test_an_ses_notification_proves_itself_by_the_message_id_it_reports(ann):
+    notice = {"notificationType": "Bounce", "bounce": {
+        "bounceType": "Permanent", "bounceSubType": "General",
+        "bouncedRecipients": [{"emailAddress": "ann@example.org", "status": "5.1.1",
+                               "diagnosticCode": "smtp; 550 5.1.1 user unknown"}]},
+        "mail": {"messageId": "0100019561a2b3c4", "commonHeaders": {
+            "messageId": ann.message_id}}}
+    raw = raw_message(json.dumps({"Type": "Notification", "Message": json.dumps(notice)}),
+                      From="no-reply@sns.amazonaws.example", To="bounces@campaigns.test",
+                      Subject="AWS Notification Message", x_amz_sns_message_id="5d2a2c9e")
+    message = receive(raw)
+    assert (message.kind, message.status) == ("bounce", "processed")
+    assert is_suppressed("ann@example.org")
+
+
+def test_a_report_proving_one_address_acts_on_it_and_waits_for_the_other(app_ctx):
+    ann, bob = sent_campaign(["ann@example.org", "bob@example.org"])
+    raw = bounce_for(ann, "5.1.1").replace(
+        b"Final-Recipient: rfc822; ann@example.org\r\n",
+        b"Final-Recipient: rfc822; ann@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        b"\r\nFinal-Recipient: rfc822; bob@example.org\r\n")
+    message = receive(raw)
+    assert message.status == "unverified"
+    assert is_suppressed("ann@example.org") and not is_suppressed("bob@example.org")
+
+
+def test_processing_an_applied_report_again_keeps_the_users_decision(ann):
+    message = receive(_without_proof(bounce_for(ann, "4.2.2"), ann))
+    triage.apply_report(message.id, user_id=None)
+    db.session.commit()
+    reset_for_reprocessing([message.id])
+    db.session.commit()
+    process_now(message.id)
+    db.session.expire_all()
+    assert db.session.get(InboundMessage, message.id).status == "processed"
+    assert db.session.get(Subscriber, ann.subscriber_id).soft_bounces == 1
+
+
+def test_a_report_that_no_longer_reads_as_one_cannot_be_applied(ann, monkeypatch):
+    message = receive(_without_proof(bounce_for(ann, "5.1.1"), ann))
+    monkeypatch.setattr(triage, "understand", lambda raw: Understanding(Kind.HUMAN))
+    with pytest.raises(Conflict, match="no longer reads"):
+        triage.apply_report(message.id)
+    assert not is_suppressed("ann@example.org")
 
 
 def test_a_complaint_that_names_none_of_our_messages_waits_unverified(ann):
