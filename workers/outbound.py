@@ -203,6 +203,8 @@ def _preparer(campaign: BatchCampaign, composer: CampaignComposer, rows: dict[in
               suppressed: set[str]):  # noqa: ANN202
     """Return a function building one row's message, or deciding it is not to be sent."""
     campaign_id, link_for = campaign.id, url_maker()
+    # A Row raises (slowly) for a column it lacks: ask once whether fields were read.
+    with_fields = "fields" in composer.templates.variables
 
     def prepare(key: int) -> Outgoing:
         row = rows[key]
@@ -211,7 +213,7 @@ def _preparer(campaign: BatchCampaign, composer: CampaignComposer, rows: dict[in
             return Outgoing(key, decided=Result(key, Outcome.SKIPPED, reason))
         person = composition.Person(row.subscriber_id, row.email, row.first_name or "",
                                     row.last_name or "", row.company or "",
-                                    getattr(row, "fields", None) or {})
+                                    (row.fields if with_fields else None) or {})
         link = link_for(row.subscriber_id, campaign_id, row.email)
         try:
             envelope = composer.envelope(

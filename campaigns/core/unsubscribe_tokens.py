@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
+from itsdangerous.signer import HMACAlgorithm, SigningAlgorithm
 
 from campaigns.errors import ValidationError
 from campaigns.models.audience import address_hash
@@ -73,13 +75,32 @@ def url_maker() -> Callable[[int, int, str], str]:
     """
     serializer = _serializer()
     signer = serializer.make_signer(serializer.salt)
-    key, sep, algorithm = signer.derive_key(), signer.sep, signer.algorithm
+    key, sep = signer.derive_key(), signer.sep
+    sign = _signing_function(signer.algorithm, key)
     base = current_app.config["BASE_URL"].rstrip("/")
 
     def make(subscriber_id: int, campaign_id: int = 0, email: str = "") -> str:
         data = f'[{int(subscriber_id)},{int(campaign_id)},"{address_tag(email)}"]'
         payload = base64_encode(data.encode("ascii"))
-        token = payload + sep + base64_encode(algorithm.get_signature(key, payload))
+        token = payload + sep + base64_encode(sign(payload))
         return f"{base}/unsubscribe/{token.decode('ascii')}"
 
     return make
+
+
+def _signing_function(algorithm: SigningAlgorithm, key: bytes) -> Callable[[bytes], bytes]:
+    """Return the signer's signature function for one key.
+
+    An HMAC keyed once and copied per payload costs half of ``hmac.new`` (which pads the key
+    and starts two hashes every time); any other algorithm is used as it is.
+    """
+    if type(algorithm) is not HMACAlgorithm:
+        return lambda payload: algorithm.get_signature(key, payload)
+    keyed = hmac.new(key, digestmod=algorithm.digest_method)
+
+    def signature(payload: bytes) -> bytes:
+        mac = keyed.copy()
+        mac.update(payload)
+        return mac.digest()
+
+    return signature

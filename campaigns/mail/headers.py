@@ -79,7 +79,7 @@ def format_address(name: str, email: str) -> str:
         return email
     if not name.isascii():
         return f"{encode_words(name)} <{email}>"
-    if any(char in _SPECIALS for char in name):
+    if not _SPECIALS.isdisjoint(name):
         escaped = name.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{escaped}" <{email}>'
     return f"{name} <{email}>"

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from campaigns.core import subscribers
 from campaigns.core.audience import can_receive
-from campaigns.core.unsubscribe_tokens import make_token, unsubscribe_url
+from campaigns.core.unsubscribe_tokens import make_token, unsubscribe_url, url_maker
 from campaigns.db import db
 from campaigns.models import Campaign, ConsentEvent, Subscriber, Suppression
 
@@ -152,3 +152,13 @@ def test_a_link_never_acts_on_someone_who_later_got_the_same_id(app, mail_app):
     assert "new-person@example.com" not in mail_app.get(link).get_data(as_text=True)
     mail_app.post(link, data={"List-Unsubscribe": "One-Click"})
     assert state(app, new_id) == ("subscribed", True, None)
+
+
+def test_the_send_paths_fast_links_are_the_same_urls(app):
+    app.config.update(SECRET_KEY="the-new-key", SECRET_KEY_FALLBACKS=["test-secret-key"])
+    with app.app_context():
+        make = url_maker()
+        for subscriber_id, campaign_id, email in ((1, 2, "ann@example.com"), (123456, 0, ""),
+                                                  (7, 99, "Zo\u00eb@Example.com ")):
+            assert make(subscriber_id, campaign_id, email) == unsubscribe_url(
+                subscriber_id, campaign_id, email)
