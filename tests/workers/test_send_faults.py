@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from campaigns import jobs
 from campaigns.core import campaigns as verbs
@@ -75,10 +75,41 @@ def worker_env(app) -> dict[str, str]:  # noqa: ANN001
              "SEND_BATCH_SIZE", "SEND_WINDOW", "SWEEP_INTERVAL", "SWEEP_STALE_AFTER",
              "LEDGER_BATCH_SIZE")
     env = {f"CAMPAIGNS_{name}": str(cfg[name]) for name in names}
-    env.update(CAMPAIGNS_DATABASE_URL=cfg["SQLALCHEMY_DATABASE_URI"],
+    env.update(CAMPAIGNS_DATABASE_URL=_named_connections(cfg["SQLALCHEMY_DATABASE_URI"]),
                CAMPAIGNS_INSTANCE_PATH=cfg["INSTANCE_PATH"], CAMPAIGNS_LOG_LEVEL="WARNING",
                CAMPAIGNS_INPROCESS_WORKER="false")
     return env
+
+
+WORKER_CONNECTIONS = "fault-test-worker"
+
+
+def _named_connections(url: str) -> str:
+    """Name the workers' PostgreSQL connections, so the test can see when they are gone."""
+    if not url.startswith("postgresql"):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}application_name={WORKER_CONNECTIONS}"
+
+
+def kill_and_settle(pool: WorkerPool) -> None:
+    """SIGKILL a pool, then wait until PostgreSQL has finished what it had already sent.
+
+    A statement sent just before the kill still runs, and in autocommit commits, in its
+    server backend; the ledger must be read after that, not before. The backend exits once
+    it finds its client gone.
+    """
+    if db.engine.dialect.name != "postgresql":
+        pool.kill()
+        return  # SQLite has no server: a write either committed before the kill or never
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+
+    def connections() -> int:
+        db.session.commit()  # pg_stat_activity is a snapshot per transaction
+        return db.session.scalar(query, {"name": WORKER_CONNECTIONS})
+
+    assert connections() > 0, "the workers' connections are not named: nothing to wait for"
+    pool.kill()
+    wait_until(lambda: connections() == 0, 30, "the killed workers' connections to close")
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -114,7 +145,7 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(app_ctx, smtp, pools,
         room = (PEOPLE - received) // (KILLS - kill + 3)  # keep work for the kills to come
         target = received + rng.randint(1, max(2, room))
         wait_until(lambda t=target: len(smtp.recipients()) >= t, 90, f"{target} emails")
-        pool.kill()
+        kill_and_settle(pool)
         sending = rows_in(S.SENDING) - set().union(*in_flight_at_kill)
         in_flight_at_kill.append(sending)
         lines.append((kill, len(smtp.recipients()), len(sending)))
