@@ -26,9 +26,11 @@ def campaigns_group() -> None:
 @with_appcontext
 def list_command() -> None:
     """List campaigns: id, status, sent/total, name."""
-    for campaign in db.session.scalars(db.select(Campaign).order_by(Campaign.id)):
-        counts = progress.progress(campaign).counts
-        click.echo(f"{campaign.id}\t{campaign.status}\t{counts['sent']}/"
+    campaigns = db.session.scalars(db.select(Campaign).order_by(Campaign.id)).all()
+    by_campaign = progress.counts_by_campaign([c.id for c in campaigns])  # one query for all
+    for campaign in campaigns:
+        counts = by_campaign[campaign.id]
+        click.echo(f"{campaign.id}\t{campaign.status}\t{counts.get('sent', 0)}/"
                    f"{sum(counts.values())}\t{campaign.name}")
 
 

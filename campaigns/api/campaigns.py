@@ -130,12 +130,11 @@ def check_campaign(campaign_id: int):
     """Render the draft for one person: subject, HTML, text, errors and warnings."""
     campaign = verbs.get(campaign_id)
     person = composition.preview_person(campaign, request.args.get("subscriber_id", type=int))
-    checks = composition.check(campaign, person)
+    checks, rendered = composition.checked_preview(campaign, person)
     body: dict[str, Any] = {"errors": [{"part": p.part, "line": p.line, "message": p.message}
                                        for p in checks.errors],
                             "warnings": checks.warnings, "audience_count": checks.audience_count}
-    if checks.ok:
-        rendered = composition.preview(campaign, person)
+    if rendered is not None:
         body.update(subject=rendered.subject, html=rendered.html, text=rendered.text)
     return jsonify(body)
 

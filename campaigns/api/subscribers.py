@@ -9,7 +9,15 @@ from sqlalchemy import select
 
 from campaigns.api import bp
 from campaigns.api.spec import documented
-from campaigns.core import consent, imports, privacy, segments, subscriber_list, subscribers
+from campaigns.core import (
+    consent,
+    imports,
+    privacy,
+    segments,
+    subscriber_list,
+    subscribers,
+    suppression,
+)
 from campaigns.core.audience import audience_count
 from campaigns.core.imports.mapping import parse_map_options
 from campaigns.core.subscriber_list import ListFilter
@@ -70,15 +78,18 @@ SEGMENT_SCHEMA = {"type": "object", "properties": {
     "count": {"type": "integer", "description": "people a campaign to it reaches now"}}}
 
 
-def subscriber_json(subscriber: Subscriber) -> dict[str, Any]:
-    """Return the API's view of a subscriber."""
-    entry = consent.suppression_of(subscriber.email)
+def subscriber_json(subscriber: Subscriber, suppressed: dict[str, Any] | None = None
+                    ) -> dict[str, Any]:
+    """Return the API's view of a subscriber (``suppressed``: a page's reasons, read at once)."""
+    if suppressed is None:
+        suppressed = suppression.reasons_among([subscriber.email])
+    reason = suppressed.get(subscriber.email)
     return {"id": subscriber.id, "email": subscriber.email,
             "first_name": subscriber.first_name, "last_name": subscriber.last_name,
             "company": subscriber.company, "fields": subscriber.fields or {},
             "tags": subscriber.tag_names, "consent_status": str(subscriber.consent_status),
             "consent_source": str(subscriber.consent_source),
-            "suppressed": str(entry.reason) if entry else None,
+            "suppressed": str(reason) if reason else None,
             "created_at": subscriber.created_at.isoformat(),
             "updated_at": subscriber.updated_at.isoformat()}
 
@@ -106,7 +117,8 @@ def list_subscribers():
     limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
     page = subscriber_list.page(list_filter, request.args.get("sort", "newest"),
                                 after=request.args.get("after"), limit=limit)
-    return jsonify(subscribers=[subscriber_json(s) for s in page.subscribers],
+    reasons = suppression.reasons_among(s.email for s in page.subscribers)
+    return jsonify(subscribers=[subscriber_json(s, reasons) for s in page.subscribers],
                    total=subscriber_list.count(list_filter), next=page.next_cursor)
 
 

@@ -44,10 +44,10 @@ def eligible_subscribers(audience: dict[str, Any] | None) -> Select:
         if segment is None:
             raise NotFound("The segment this audience uses no longer exists.")
         query = query.where(rules_condition(segment.rules))
-    return query.where(~_suppressed(Subscriber.email))
+    return query.where(~suppressed(Subscriber.email))
 
 
-def _suppressed(email_column: Any) -> Any:
+def suppressed(email_column: Any) -> Any:
     """SQL condition: the address is on the suppression list.
 
     This compares stored addresses; erased people are only a hash, but they have no subscriber
@@ -66,7 +66,7 @@ def rules_count(rules: dict[str, Any] | None) -> int:
     """Return how many people a segment with these rules would reach now (the live count)."""
     query = select(func.count(Subscriber.id)).where(
         Subscriber.consent_status == ConsentStatus.SUBSCRIBED, rules_condition(rules),
-        ~_suppressed(Subscriber.email))
+        ~suppressed(Subscriber.email))
     return db.session.scalar(query) or 0
 
 

@@ -9,7 +9,6 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
 
 from campaigns.core import audience
 from campaigns.core.unsubscribe_tokens import unsubscribe_url
@@ -57,6 +56,7 @@ class Checks:
     errors: list[render.Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     audience_count: int = 0
+    rendered: render.Rendered | None = None  # the draft for the person, when it rendered
 
     @property
     def ok(self) -> bool:
@@ -122,7 +122,7 @@ def check(campaign: Campaign, person: Person) -> Checks:
         result.errors = exc.problems
     else:
         try:
-            render.render(templates, context)
+            result.rendered = render.render(templates, context)
         except render.TemplateError as exc:
             # A line of the compiled HTML means nothing to the writer: render the sources as
             # written to find the failing line in the MJML.
@@ -132,6 +132,20 @@ def check(campaign: Campaign, person: Person) -> Checks:
                            for name in render.unknown_variables(templates)]
     result.warnings = _warnings(campaign, result.audience_count) + result.warnings
     return result
+
+
+def checked_preview(campaign: Campaign, person: Person
+                    ) -> tuple[Checks, render.Rendered | None]:
+    """Check the draft and return the person's preview too (None while there are errors).
+
+    A draft's preview is the rendering the check already made: the MJML compiles once.
+    """
+    checks = check(campaign, person)
+    if not checks.ok:
+        return checks, None
+    if campaign.compiled_html is None:
+        return checks, checks.rendered
+    return checks, preview(campaign, person)  # started: what was frozen, not the draft
 
 
 def _warnings(campaign: Campaign, audience_count: int) -> list[str]:
@@ -208,12 +222,3 @@ def ensure_renderable(campaign: Campaign) -> render.CompiledBody:
     templates = render.build_templates(campaign.subject, body)
     render.render(templates, context_for(campaign, SAMPLE_PERSON, "https://example.invalid/u"))
     return body
-
-
-def subscriber_rows(ids: list[int]) -> dict[int, Person]:
-    """Return the template fields of these subscribers, by id (one query)."""
-    rows = db.session.execute(select(
-        Subscriber.id, Subscriber.email, Subscriber.first_name, Subscriber.last_name,
-        Subscriber.company, Subscriber.fields).where(Subscriber.id.in_(ids)))
-    return {r.id: Person(r.id, r.email, r.first_name or "", r.last_name or "",
-                         r.company or "", dict(r.fields or {})) for r in rows}

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from campaigns.core.subscribers import normalise_address
-from campaigns.core.suppression import suppress
-from campaigns.core.unsubscribe_tokens import read_token
+from campaigns.core.suppression import suppress, suppression_of
+from campaigns.core.unsubscribe_tokens import UnsubscribeClaim, read_token
 from campaigns.db import db
 from campaigns.errors import Conflict
 from campaigns.models import (
@@ -23,7 +23,6 @@ from campaigns.models import (
     Subscriber,
     Suppression,
     SuppressionReason,
-    address_hash,
 )
 
 
@@ -56,12 +55,21 @@ class UnsubscribeResult:
     changed: bool
 
 
-def unsubscribe_by_token(token: str, *, one_click: bool) -> UnsubscribeResult:
-    """Unsubscribe whoever a signed link names; raise ValidationError for a forged token."""
+def subscriber_of_token(token: str) -> tuple[UnsubscribeClaim, Subscriber | None]:
+    """Return what a signed unsubscribe link says and the person it names (None when they
+    are gone, or the id now belongs to someone else); raise ValidationError when forged."""
     claim = read_token(token)
     subscriber = db.session.get(Subscriber, claim.subscriber_id)
     if subscriber is None or not claim.names(subscriber.email):
-        return UnsubscribeResult(None, False)  # gone, or the id now belongs to someone else
+        return claim, None
+    return claim, subscriber
+
+
+def unsubscribe_by_token(token: str, *, one_click: bool) -> UnsubscribeResult:
+    """Unsubscribe whoever a signed link names; raise ValidationError for a forged token."""
+    claim, subscriber = subscriber_of_token(token)
+    if subscriber is None:
+        return UnsubscribeResult(None, False)
     source = ConsentSource.ONE_CLICK if one_click else ConsentSource.UNSUBSCRIBE_LINK
     changed = unsubscribe(subscriber, source, _link_detail(claim.campaign_id, one_click))
     return UnsubscribeResult(subscriber, changed)
@@ -74,12 +82,6 @@ def _link_detail(campaign_id: int, one_click: bool) -> str:
         return how
     name = db.session.scalar(select(Campaign.name).where(Campaign.id == campaign_id))
     return f"{how} in “{name}”" if name else f"{how} in campaign #{campaign_id}"
-
-
-def suppression_of(email: str) -> Suppression | None:
-    """Return the suppression list entry for an address, if any."""
-    return db.session.scalar(select(Suppression)
-                             .where(Suppression.address_hash == address_hash(email)))
 
 
 def suppress_manually(subscriber: Subscriber, detail: str = "") -> Suppression:

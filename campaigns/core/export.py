@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import raiseload
 
 from campaigns.db import db
 from campaigns.models import Subscriber, Tag, subscriber_tags
@@ -45,7 +46,7 @@ def subscriber_rows(conditions: Sequence[ColumnElement[bool]]) -> Iterator[list[
         batch = list(db.session.scalars(
             select(Subscriber).where(*conditions, Subscriber.id > last_id)
             .order_by(Subscriber.id).limit(BATCH)
-            .execution_options(populate_existing=False)))
+            .options(raiseload(Subscriber.tags))))  # _tags_of reads them, in name order
         if not batch:
             return
         tags = _tags_of([s.id for s in batch])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from campaigns.db import db, utcnow
 from campaigns.errors import NotFound, ValidationError
@@ -130,9 +130,3 @@ def wake_due(now: datetime | None = None) -> int:
         .where(FollowUp.status == FollowUpStatus.SNOOZED, FollowUp.snoozed_until <= now)
         .values(status=FollowUpStatus.OPEN, snoozed_until=None, unread=True)
         .execution_options(synchronize_session=False)).rowcount
-
-
-def open_count() -> int:
-    """Return how many conversations are open now (for pacing and the nav badge)."""
-    return db.session.scalar(
-        select(db.func.count(FollowUp.id)).where(FollowUp.status == FollowUpStatus.OPEN)) or 0

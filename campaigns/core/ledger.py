@@ -153,9 +153,6 @@ def _claim(campaign_id: int, batch_id: str, limit: int, id_range: tuple[int, int
     return sorted(claimed)
 
 
-# One statement per window: the last window's sent rows become ``sent`` and the next
-# window's claimed rows become ``sending``. With an autocommit connection it is also the
-# window's whole transaction: one round trip to the database per window.
 def _ids(name: str, dialect: str) -> Any:
     """Condition "id is one of the ids in parameter ``name``" (an array on PostgreSQL)."""
     if dialect == "postgresql":
@@ -312,13 +309,6 @@ def ready_rows(campaign_id: int, older_than: datetime | None = None) -> int:
     if older_than is not None:
         query = query.where(Delivery.updated_at < older_than)
     return db.session.scalar(query) or 0
-
-
-def next_retry_at(campaign_id: int) -> datetime | None:
-    """Return when the next deferred row of the campaign is due."""
-    return db.session.scalar(select(func.min(Delivery.next_attempt_at)).where(
-        Delivery.campaign_id == campaign_id, Delivery.state == S.PENDING,
-        Delivery.claimed_by.is_(None), Delivery.next_attempt_at > utcnow()))
 
 
 def free_stale_claims(stale_after: timedelta) -> int:

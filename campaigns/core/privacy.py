@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 
-from campaigns.core.consent import suppression_of
+from campaigns.core.suppression import suppress, suppression_of
 from campaigns.db import db, utcnow
 from campaigns.models import (
     Campaign,
@@ -25,9 +25,7 @@ from campaigns.models import (
     Subscriber,
     SubscriberImport,
     SubscriberNote,
-    Suppression,
     SuppressionReason,
-    address_hash,
 )
 
 
@@ -144,13 +142,7 @@ def _scrub_imports(email: str) -> list[Path]:
 
 def _keep_hash_only(email: str) -> None:
     """Leave the address on the suppression list as a hash only."""
-    entry = suppression_of(email)
-    if entry is None:
-        db.session.add(Suppression(address_hash=address_hash(email), email=None,
-                                   reason=SuppressionReason.ERASED,
-                                   detail="Erased at their request"))
-    else:
-        entry.email = None
+    suppress(email, SuppressionReason.ERASED, "Erased at their request").email = None
 
 
 def remove_files(paths: list[Path]) -> None:

@@ -117,9 +117,14 @@ def _sql(condition: dict[str, Any]) -> ColumnElement[bool]:
 
 
 def _has_tag(condition: dict[str, Any]) -> ColumnElement[bool]:
+    return has_tag(condition["value"])
+
+
+def has_tag(name: str) -> ColumnElement[bool]:
+    """SQL condition: the subscriber carries the tag (any case)."""
     return exists().where(subscriber_tags.c.subscriber_id == Subscriber.id,
                           subscriber_tags.c.tag_id == Tag.id,
-                          func.lower(Tag.name) == condition["value"].lower())
+                          func.lower(Tag.name) == name.lower())
 
 
 def _field(condition: dict[str, Any]) -> ColumnElement[bool]:
@@ -133,11 +138,11 @@ def _field(condition: dict[str, Any]) -> ColumnElement[bool]:
         return text == ""
     if op == "is":
         return text == value
-    pattern = _like_escape(value)
+    pattern = like_escape(value)
     return text.like(f"%{pattern}%" if op == "contains" else f"{pattern}%", escape="\\")
 
 
-def _like_escape(value: str) -> str:
+def like_escape(value: str) -> str:
     """Escape LIKE wildcards in a user's value."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

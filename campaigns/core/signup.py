@@ -14,9 +14,10 @@ from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from campaigns import jobs
-from campaigns.core.consent import record_consent, suppression_of
+from campaigns.core.consent import record_consent
 from campaigns.core.imports.plan import NAME_MAX, single_line
 from campaigns.core.subscribers import add_tags, find_by_email, normalise_address
+from campaigns.core.suppression import suppression_of
 from campaigns.db import db, utcnow
 from campaigns.errors import ValidationError
 from campaigns.models import (

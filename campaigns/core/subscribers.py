@@ -216,6 +216,11 @@ def all_tags() -> list[tuple[str, int]]:
     return [(name, count) for name, count in rows]
 
 
+def tag_names() -> list[str]:
+    """Return every tag's name, by name (for pickers: no counting)."""
+    return list(db.session.scalars(select(Tag.name).order_by(func.lower(Tag.name))))
+
+
 def field_keys() -> list[str]:
     """Return the custom field keys in use (sampled from the newest people, for pickers)."""
     keys: set[str] = set()

@@ -10,6 +10,12 @@ from campaigns.db import db, one_of
 from campaigns.models import Suppression, SuppressionReason, address_hash
 
 
+def suppression_of(email: str) -> Suppression | None:
+    """Return the suppression list entry for an address, if any."""
+    return db.session.scalar(select(Suppression)
+                             .where(Suppression.address_hash == address_hash(email)))
+
+
 def is_suppressed(email: str) -> bool:
     """Tell whether an address is on the suppression list."""
     return db.session.scalar(
@@ -19,13 +25,18 @@ def is_suppressed(email: str) -> bool:
 
 def suppressed_among(emails: Iterable[str]) -> set[str]:
     """Return the addresses of a batch that are suppressed (one query per batch)."""
+    return set(reasons_among(emails))
+
+
+def reasons_among(emails: Iterable[str]) -> dict[str, SuppressionReason]:
+    """Return why each suppressed address of a batch is suppressed (one query per batch)."""
     by_hash = {address_hash(e): e for e in emails}
     if not by_hash:
-        return set()
-    found = db.session.scalars(
-        select(Suppression.address_hash).where(one_of(Suppression.address_hash, by_hash,
-                                                      String)))
-    return {by_hash[h] for h in found}
+        return {}
+    found = db.session.execute(
+        select(Suppression.address_hash, Suppression.reason).where(
+            one_of(Suppression.address_hash, by_hash, String)))
+    return {by_hash[h]: reason for h, reason in found}
 
 
 def suppress(email: str, reason: SuppressionReason, detail: str = "") -> Suppression:

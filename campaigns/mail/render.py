@@ -167,11 +167,6 @@ def unknown_variables(templates: Templates) -> list[str]:
     return sorted(templates.variables - set(PERSON_FIELDS))
 
 
-def one_line(value: str) -> str:
-    """Return a header value with CR, LF and other line breaks turned into spaces."""
-    return " ".join(value.split()) if value else ""
-
-
 def _check_syntax(part: str, source: str, *, autoescape: bool) -> None:
     """Raise TemplateError at the line of a Jinja syntax error."""
     try:

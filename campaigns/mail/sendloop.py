@@ -1,8 +1,9 @@
 """The SMTP batch loop: windows of messages over one connection, whatever the rows are.
 
 The loop knows nothing of campaigns: a ``SendStore`` says which rows it may send (after
-durably marking a window of them ``sending``) and records the outcomes, so campaign
-deliveries and one-on-one follow-up replies share it. Before each window the store commits
+durably marking a window of them ``sending``) and records the outcomes. Campaign deliveries
+use it; a one-on-one follow-up reply is one message (workers/followups.py), sent alone.
+Before each window the store commits
 the previous window's outcomes together with the next window's ``sending`` marks: one commit
 per window, and a crash leaves at most one window per connection unaccounted for.
 """
@@ -10,7 +11,7 @@ per window, and a crash leaves at most one window per connection unaccounted for
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -67,40 +68,28 @@ class SendStore(Protocol):
         """Tell whether sending should stop now (paused or cancelled)."""
 
 
-@dataclass
-class Summary:
-    """What one run of the loop did."""
-
-    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
-    unsent: int = 0
-    retry_after: float = 0.0
-    stopped: bool = False
-
-
 def send_all(backend: MailBackend, store: SendStore, keys: Sequence[int],
              prepare: Callable[[int], Outgoing], *, window: int,
-             limit: Callable[[int], Grant] | None = None, retry_delay: float = 60) -> Summary:
-    """Send the rows in windows over the backend's one connection; return what happened."""
-    summary, results, position = Summary(), [], 0
+             limit: Callable[[int], Grant] | None = None, retry_delay: float = 60) -> None:
+    """Send the rows in windows over the backend's one connection; the store records all."""
+    results, position = [], 0
     while position < len(keys):
         if store.stopped():
-            summary.stopped = True
-            return _finish(store, summary, results, keys[position:], 0.0)
+            return _finish(store, results, keys[position:], 0.0)
         chunk = [prepare(key) for key in keys[position:position + window]]
         results += [item.decided for item in chunk if item.decided is not None]
         ready = [item for item in chunk if item.decided is None]
         grant = limit(len(ready)) if limit is not None and ready else Grant(len(ready))
         marked = store.begin_window(results, [item.key for item in ready[:grant.count]])
-        _count(summary, results)
         results = send_window(backend, [item for item in ready[:grant.count]
                                         if item.key in marked])
         position += len(chunk)
         if grant.count < len(ready):
             unsent = [item.key for item in ready[grant.count:]] + list(keys[position:])
-            return _finish(store, summary, results, unsent, grant.retry_after)
+            return _finish(store, results, unsent, grant.retry_after)
         if _connection_down(results):
-            return _finish(store, summary, results, keys[position:], retry_delay)
-    return _finish(store, summary, results, [], 0.0)
+            return _finish(store, results, keys[position:], retry_delay)
+    return _finish(store, results, [], 0.0)
 
 
 def send_window(backend: MailBackend, items: list[Outgoing]) -> list[Result]:
@@ -141,16 +130,7 @@ def _connection_down(results: list[Result]) -> bool:
     return bool(results) and results[-1].detail.startswith("no connection:")
 
 
-def _count(summary: Summary, results: list[Result]) -> None:
-    """Add recorded results to the summary."""
-    for result in results:
-        summary.counts[result.outcome] += 1
-
-
-def _finish(store: SendStore, summary: Summary, results: list[Result], unsent: Sequence[int],
-            retry_after: float) -> Summary:
-    """Record the last window, give back what was not sent, and summarise."""
+def _finish(store: SendStore, results: list[Result], unsent: Sequence[int],
+            retry_after: float) -> None:
+    """Record the last window and give back what was not sent."""
     store.end(results, list(unsent), retry_after)
-    _count(summary, results)
-    summary.unsent, summary.retry_after = len(unsent), retry_after
-    return summary

@@ -56,7 +56,8 @@ class MatchMethod(StrEnum):
 
 
 def read_raw(raw: bytes | None, raw_path: str) -> bytes | None:
-    """Return the raw bytes a row holds, else those of the file it names (None if gone)."""
+    """Return the raw bytes a row holds, else those of the file it names by absolute path
+    (None if gone)."""
     if raw is not None:
         return raw
     if raw_path and Path(raw_path).is_file():

@@ -159,10 +159,7 @@ def _save(campaign: Campaign, form: EditorForm) -> bool:
 def _panel(campaign: Campaign, subscriber_id: int | None) -> dict[str, Any]:
     """Return what the side panel shows: count, checks, the person and their preview."""
     person = composition.preview_person(campaign, subscriber_id)
-    checks = composition.check(campaign, person)
-    rendered = None
-    if checks.ok:
-        rendered = composition.preview(campaign, person)
+    checks, rendered = composition.checked_preview(campaign, person)
     version = f"{campaign.updated_at:%Y%m%d%H%M%S%f}-{person.id}"
     return {"checks": checks, "person": person, "rendered": rendered, "version": version}
 

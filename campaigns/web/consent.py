@@ -12,10 +12,8 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from campaigns.core import consent
 from campaigns.core import signup as signups
-from campaigns.core.unsubscribe_tokens import read_token
 from campaigns.db import db
 from campaigns.errors import CampaignsError, ValidationError
-from campaigns.models import Subscriber
 from campaigns.security import csrf, limiter, public
 
 bp = Blueprint("consent", __name__)
@@ -38,12 +36,9 @@ def unsubscribe(token: str):
     """GET: ask to confirm (never unsubscribes). POST: unsubscribe now; RFC 8058 one-click."""
     if request.method == "GET":
         try:
-            claim = read_token(token)
+            _, person = consent.subscriber_of_token(token)
         except ValidationError as exc:
             return _invalid(exc)
-        person = db.session.get(Subscriber, claim.subscriber_id)
-        if person is not None and not claim.names(person.email):
-            person = None  # the id now belongs to someone else
         return render_template("consent/unsubscribe.html", person=person, done=False)
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     try:

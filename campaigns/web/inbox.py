@@ -15,12 +15,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from campaigns.core import audience, composition, followup_replies, followups, inbox
 from campaigns.core.composition import Person
 from campaigns.db import db, utcnow
 from campaigns.errors import CampaignsError
-from campaigns.models import Campaign, FollowUp, User
+from campaigns.models import Campaign, FollowUp, FollowUpMessage, User
 from campaigns.values import parse_id, parse_ids
 from campaigns.web import flash_error
 from campaigns.web.helpers import local_url
@@ -92,6 +93,9 @@ def conversation(followup_id: int):
     if followup.unread:
         followups.mark_read(followup)
         db.session.commit()
+    # The thread and each inbound message's row at once, not one query per message.
+    followup = db.session.get(FollowUp, followup.id, populate_existing=True, options=[
+        selectinload(FollowUp.messages).selectinload(FollowUpMessage.inbound_message)])
     team = db.session.scalars(db.select(User).order_by(User.email)).all()
     return render_template(
         "inbox/conversation.html", f=followup, team=team,

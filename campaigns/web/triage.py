@@ -69,7 +69,7 @@ def show(inbound_id: int):
     form.campaign_id.choices = _campaign_choices()
     return render_template("triage/show.html", message=message, form=form, action=ActionForm(),
                            back=_list_of(message.status),
-                           targets=triage.report_targets(message)
+                           targets=triage.addresses_to_apply(message)
                            if message.status == InboundStatus.UNVERIFIED else [])
 
 

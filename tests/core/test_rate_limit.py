@@ -1,6 +1,7 @@
 """Per-sender limits shared by every worker: in the database, or in Redis when configured."""
 
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,6 +15,15 @@ def app_settings(request):
     if request.param == "redis":
         return {"RATELIMIT_STORAGE_URL": require_redis()}
     return {}
+
+
+@pytest.fixture(autouse=True)
+def _clock_mid_window(monkeypatch):
+    """Hold the limiter's clock half-way through an hour (and minute) to come, so that no
+    window rolls over between two reservations of a test (which would refill it)."""
+    now = time.time()
+    fixed = now - now % 3600 + 3600 + 1830
+    monkeypatch.setattr(rate_limit, "time", SimpleNamespace(time=lambda: fixed))
 
 
 def test_a_sender_gets_no_more_than_the_limit_per_minute(app_ctx):

@@ -14,6 +14,7 @@ from campaigns.mail.compose import CampaignComposer, Recipient, build_reply, qp
 from campaigns.mail.dkim import DkimSigner
 from campaigns.mail.headers import encode_words, format_address, header, one_line
 from tests.mail.test_render import BODY
+from tests.support.campaigns import parse
 
 CONTEXT = {"first_name": "Ada", "company": "Labs", "unsubscribe_url": "https://x.test/u/1"}
 
@@ -27,10 +28,6 @@ def composer(**kwargs):
 
 def recipient(email_="ada@example.com", name="Ada L"):
     return Recipient(email_, name, "<m1@example.com>", "tok", "https://x.test/u/1")
-
-
-def parse(data: bytes):
-    return email.message_from_bytes(data, policy=email.policy.default)
 
 
 def test_each_message_decodes_to_the_rendered_parts():

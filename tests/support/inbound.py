@@ -117,6 +117,15 @@ def bounce_for(sent: Sent, status: str = "5.1.1", **headers: str) -> bytes:
     return raw_message(body, **fields)
 
 
+def store_all(raws) -> list[int]:  # noqa: ANN001
+    """Store raw messages as one IMAP batch (without processing them); commit; return ids."""
+    from campaigns.core.inbound.store import store_many
+
+    ids = [s.id for s in store_many(list(raws), "imap")]
+    db.session.commit()
+    return ids
+
+
 def receive(raw: bytes, via: str = "imap", envelope: dict | None = None):  # noqa: ANN201
     """Store and process one message in the current app context; return its row."""
     from campaigns.core.inbound.store import store_raw

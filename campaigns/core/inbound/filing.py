@@ -24,7 +24,14 @@ from campaigns.core.inbound import followups
 from campaigns.core.inbound.claim import Claimed
 from campaigns.core.inbound.effects import Effects, gathered
 from campaigns.core.inbound.followups import Threads, filed_effects, note_effect
-from campaigns.core.inbound.match import Match, ReportDeliveries, referenced_ids, usable
+from campaigns.core.inbound.match import (
+    Match,
+    ReportDeliveries,
+    id_forms,
+    referenced_ids,
+    report_of,
+    usable,
+)
 from campaigns.db import db
 from campaigns.mail.inbound.understand import Kind, Understanding
 from campaigns.models import (
@@ -53,7 +60,8 @@ def file_messages(batch: list[tuple[Filed, Understanding, Match | None]]
     threads = Threads(m.subscriber_id for _, _, m in batch if m and m.subscriber_id)
     threads.open_missing((m.subscriber_id, m.campaign_id, m.delivery_id) for _, u, m in batch
                          if u.kind is Kind.HUMAN and m and m.subscriber_id and not m.followup_id)
-    reported = ReportDeliveries(a for _, u, _ in batch for a in _report_recipients(u))
+    reported = ReportDeliveries(a for _, u, _ in batch if (r := report_of(u))
+                                for a in r.recipients)
     effects = Effects()
     statuses = [file_message(message, understood, match, threads, effects, reported)
                 for message, understood, match in batch]
@@ -85,7 +93,7 @@ def file_message(message: Filed, understood: Understanding, match: Match | None,
                                   trusted=trusted)
     if any(e.startswith(FATAL_PARSE_ERRORS) for e in understood.parse_errors):
         return InboundStatus.NEEDS_REVIEW
-    return InboundStatus.PROCESSED  # delay notices, delivery notices: nothing to do
+    return InboundStatus.PROCESSED  # delivery notices and the like: nothing to do
 
 
 def file_reply(message: Filed, match: Match | None, threads: Threads | None = None,
@@ -204,18 +212,11 @@ def _quotes_our_reply(followup_id: int | None, quoted: set[str]) -> bool:
     """Tell whether some Message-IDs include one of a reply we sent in a conversation."""
     if followup_id is None or not quoted:
         return False
-    forms = [f"<{m}>" for m in quoted] + list(quoted)
+    forms = id_forms(quoted)
     return db.session.scalar(select(FollowUpMessage.id).where(
         FollowUpMessage.followup_id == followup_id,
         FollowUpMessage.direction == Direction.OUTBOUND,
         FollowUpMessage.message_id.in_(forms)).limit(1)) is not None
-
-
-def _report_recipients(understood: Understanding) -> tuple[str, ...]:
-    """Return the addresses a bounce or complaint is about (none for other mail)."""
-    report = understood.bounce if understood.kind is Kind.BOUNCE else \
-        understood.complaint if understood.kind is Kind.COMPLAINT else None
-    return report.recipients if report is not None else ()
 
 
 def _count_soft_bounce(message: Filed, delivery: Delivery, effects: Effects) -> None:

@@ -24,7 +24,8 @@ from functools import cache
 from sqlalchemy import bindparam, func, select
 
 from campaigns.db import db
-from campaigns.mail.inbound.understand import Kind, Understanding
+from campaigns.mail.inbound.reports import BounceInfo, ComplaintInfo
+from campaigns.mail.inbound.understand import Kind, Understanding, first_message_id
 from campaigns.models import Delivery, FollowUp, FollowUpMessage, MatchMethod, Subscriber
 
 _TOKEN_ADDRESS = re.compile(r"^(?:reply|bounce)\+([A-Za-z0-9_=.-]{4,60})@", re.I)
@@ -70,11 +71,6 @@ class Item:
     envelope_to: tuple[str, ...] = ()
 
 
-def match_message(understood: Understanding, envelope_to: Iterable[str] = ()) -> Match | None:
-    """Return the surest match of one inbound message, or None when nothing fits."""
-    return match_many([Item(understood, tuple(envelope_to))])[0]
-
-
 def match_many(items: list[Item]) -> list[Match | None]:
     """Return the surest match of each message of a batch (None where nothing fits)."""
     found: list[Match | None] = [None] * len(items)
@@ -102,23 +98,30 @@ def referenced_ids(understood: Understanding) -> list[str]:
     ids = [understood.in_reply_to, *reversed(understood.references)]
     for report in (understood.bounce, understood.complaint):
         if report is not None:
-            ids.insert(0, bare_message_id(report.original_message_id))
+            ids.insert(0, first_message_id(report.original_message_id))
     return usable(list(dict.fromkeys(i for i in ids if i))[:MAX_IDS])
 
 
-def bare_message_id(value: str) -> str:
-    """Return the id inside the first <…> of a header value (comments and all dropped)."""
-    start = value.find("<")
-    end = value.find(">", start + 1) if start >= 0 else -1
-    return value[start + 1:end].strip() if end > start >= 0 else value.strip("<> \t")
+def id_forms(ids: Iterable[str]) -> list[str]:
+    """Return bare Message-IDs as stored may hold them: with and without angle brackets."""
+    ids = list(ids)
+    return [f"<{m}>" for m in ids] + ids
+
+
+def report_of(understood: Understanding) -> BounceInfo | ComplaintInfo | None:
+    """Return the bounce or complaint a message of that kind carries (None for other mail)."""
+    if understood.kind is Kind.BOUNCE:
+        return understood.bounce
+    if understood.kind is Kind.COMPLAINT:
+        return understood.complaint
+    return None
 
 
 def sender_addresses(understood: Understanding) -> list[str]:
     """Return who a message is about: a report's recipients, else the sender."""
-    if understood.kind is Kind.BOUNCE and understood.bounce is not None:
-        found = list(understood.bounce.recipients)
-    elif understood.kind is Kind.COMPLAINT and understood.complaint is not None:
-        found = list(understood.complaint.recipients)
+    report = report_of(understood)
+    if report is not None:
+        found = list(report.recipients)
     else:
         found = [understood.from_address] if understood.from_address else []
     return [a.strip().lower() for a in usable(found)]
@@ -155,7 +158,7 @@ def _by_headers(items: list[Item], found: list[Match | None]) -> None:
     ids = {m for ms in wanted.values() for m in ms}
     if not ids:
         return
-    forms = [f"<{m}>" for m in ids] + list(ids)
+    forms = id_forms(ids)
     deliveries = {d.message_id.strip("<>"): d for d in db.session.scalars(
         _BY_MESSAGE_ID, {"ids": forms})}
     threads = _threads_of(forms)
@@ -242,11 +245,6 @@ def _latest_followups(subscriber_ids: set[int]) -> dict[int, FollowUp]:
 def latest_delivery(subscriber_id: int) -> Delivery | None:
     """Return the delivery most recently sent to a subscriber."""
     return _latest_deliveries({subscriber_id}).get(subscriber_id)
-
-
-def latest_delivery_to(address: str) -> Delivery | None:
-    """Return the delivery most recently sent to an address (as it was at sending time)."""
-    return ReportDeliveries().latest_to(address)
 
 
 class ReportDeliveries:

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from campaigns import jobs
 from campaigns.core.inbound.claim import Claimed, claim, write_back
 from campaigns.core.inbound.filing import file_messages
-from campaigns.core.inbound.match import Item, Match, match_many, usable
+from campaigns.core.inbound.match import Item, Match, id_forms, match_many, usable
 from campaigns.core.inbound.store import PROCESS_ACTOR, load_raw
 from campaigns.db import db, utcnow
 from campaigns.mail.inbound.understand import Understanding, understand
@@ -93,7 +93,7 @@ def our_own(understood: list[Understanding]) -> set[str]:
     candidates = set(usable(candidates))
     if not candidates:
         return set()
-    forms = [f"<{m}>" for m in candidates] + list(candidates)
+    forms = id_forms(candidates)
     found = db.session.scalars(
         select(Delivery.message_id).where(Delivery.message_id.in_(forms)).union(
             select(FollowUpMessage.message_id).where(FollowUpMessage.message_id.in_(forms),

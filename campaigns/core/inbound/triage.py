@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from campaigns.core.inbound.filing import APPLIED, file_message, file_reply, report_deliveries
 from campaigns.core.inbound.followups import note_effect
@@ -85,7 +86,7 @@ def link_to_subscriber(inbound_id: int, email: str, *, campaign_id: int | None =
 def dismiss(inbound_id: int) -> InboundMessage:
     """Take a message off the triage lists without filing it."""
     message = get_message(inbound_id)
-    if message.status not in TRIAGE_STATUSES:
+    if message.status not in TRIAGE_STATUSES or not _take(message, list(TRIAGE_STATUSES)):
         raise Conflict("Only messages waiting in triage can be dismissed.")
     message.status = InboundStatus.DISMISSED
     db.session.flush()
@@ -129,31 +130,18 @@ def apply_report(inbound_id: int, user_id: int | None = None) -> InboundMessage:
     if understood is None or understood.kind not in (Kind.BOUNCE, Kind.COMPLAINT):
         raise Conflict("This message no longer reads as a bounce or complaint; process it "
                        "again or dismiss it.")
-    _take(message, InboundStatus.UNVERIFIED)
     note_effect(message, APPLIED, user_id or 0)
     message.status = file_message(message, understood, stored_match(message), trusted=True)
     db.session.flush()
     return message
 
 
-def report_targets(message: InboundMessage) -> list[str]:
+def addresses_to_apply(message: InboundMessage) -> list[str]:
     """Return the addresses applying a stored report would act on (ours, latest first)."""
     details = message.details or {}
     report = details.get("bounce") or details.get("complaint") or {}
     recipients = tuple(str(a) for a in report.get("recipients") or [])[:50]
     return [d.email for d in report_deliveries(recipients, stored_match(message))]
-
-
-def _take(message: InboundMessage, status: InboundStatus) -> None:
-    """Move a message out of a status with a conditional UPDATE, so that of two users
-    deciding at once exactly one goes on (the other gets Conflict)."""
-    taken = db.session.execute(
-        update(InboundMessage).where(InboundMessage.id == message.id,
-                                     InboundMessage.status == status)
-        .values(status=InboundStatus.PROCESSED)
-        .execution_options(synchronize_session=False)).rowcount
-    if not taken:
-        raise Conflict("Someone has handled this message already.")
 
 
 def stored_match(message: InboundMessage) -> Match | None:
@@ -170,12 +158,26 @@ def stored_match(message: InboundMessage) -> Match | None:
 
 
 def _in_status(inbound_id: int, status: InboundStatus) -> InboundMessage:
-    """Return a message that must be in one status, or raise Conflict."""
+    """Return a message that must be in one status, or raise Conflict; take it out of that
+    status at once, so that of two users deciding together exactly one goes on."""
     message = get_message(inbound_id)
-    if message.status != status:
+    if message.status != status or not _take(message, [status]):
         raise Conflict(f"This message is {message.status.replace('_', ' ')}, "
                        f"not {status.replace('_', ' ')}: someone may have handled it already.")
     return message
+
+
+def _take(message: InboundMessage, statuses: list[InboundStatus]) -> bool:
+    """Move a message out of some statuses with a conditional UPDATE (the row stays locked
+    until commit); tell whether it was still in one. Callers set the status it ends in."""
+    taken = db.session.execute(
+        update(InboundMessage).where(InboundMessage.id == message.id,
+                                     InboundMessage.status.in_(statuses))
+        .values(status=InboundStatus.PROCESSED)
+        .execution_options(synchronize_session=False)).rowcount
+    if taken:  # the row now says processed: any status a caller sets is written
+        set_committed_value(message, "status", InboundStatus.PROCESSED)
+    return bool(taken)
 
 
 def _subscriber_for(email: str, *, create: bool, name: str) -> Subscriber:

@@ -187,8 +187,8 @@ def _headers(msg: Message) -> dict:
         "subject": safe_header(msg, "Subject"),
         "from_address": address.lower(),
         "from_name": name or ("" if address else safe_header(msg, "From")),
-        "message_id": _first_id(safe_header(msg, "Message-ID")),
-        "in_reply_to": _first_id(safe_header(msg, "In-Reply-To")),
+        "message_id": first_message_id(safe_header(msg, "Message-ID")),
+        "in_reply_to": first_message_id(safe_header(msg, "In-Reply-To")),
         "references": tuple(_ids(safe_header(msg, "References")))[-50:],
         "to": _addresses(msg, "To"),
         "cc": _addresses(msg, "Cc"),
@@ -218,7 +218,7 @@ def _ids(value: str) -> list[str]:
     return ids
 
 
-def _first_id(value: str) -> str:
+def first_message_id(value: str) -> str:
     """Return the first message id of a header, or the bare value when unbracketed."""
     ids = _ids(value)
     return ids[0] if ids else (find_addresses(value) or [value.strip()])[0][:300]

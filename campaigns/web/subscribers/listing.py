@@ -10,11 +10,11 @@ from sqlalchemy import select
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length
 
-from campaigns.core import export, subscriber_list, subscribers
+from campaigns.core import export, subscriber_list, subscribers, suppression
 from campaigns.core.subscriber_list import ListFilter
 from campaigns.db import db
 from campaigns.errors import CampaignsError, ValidationError
-from campaigns.models import ConsentSource, Segment, Subscriber, Suppression
+from campaigns.models import ConsentSource, Segment, Subscriber
 from campaigns.values import parse_id, parse_ids
 from campaigns.web import flash_error
 from campaigns.web.subscribers import bp
@@ -50,24 +50,19 @@ def index():
     except CampaignsError as exc:
         flash_error(exc)
         return redirect(url_for(".index"))
-    suppressed = _suppressed_among([s.email for s in page.subscribers])
+    suppressed = {email: str(reason) for email, reason in
+                  suppression.reasons_among(s.email for s in page.subscribers).items()}
     keep = {k: v for k, v in {"q": list_filter.q, "tag": list_filter.tag,
                               "status": list_filter.status, "segment": list_filter.segment_id,
                               "sort": sort if sort != "newest" else ""}.items() if v}
     return render_template(
         "subscribers/index.html", page=page, matching=matching, filter=list_filter, sort=sort,
         keep=keep,
-        total=db.session.scalar(select(db.func.count(Subscriber.id))), suppressed=suppressed,
+        total=db.session.scalar(select(db.func.count(Subscriber.id))) if list_filter.active
+        else matching, suppressed=suppressed,
         tags=subscribers.all_tags(), sorts=subscriber_list.SORT_LABELS,
         statuses=subscriber_list.STATUSES,
         segments=db.session.scalars(select(Segment).order_by(Segment.name)).all())
-
-
-def _suppressed_among(emails: list[str]) -> dict[str, str]:
-    """Return suppression reasons of the addresses on this page."""
-    rows = db.session.execute(select(Suppression.email, Suppression.reason)
-                              .where(Suppression.email.in_(emails)))
-    return {email: str(reason) for email, reason in rows}
 
 
 @bp.route("/new", methods=["GET", "POST"])

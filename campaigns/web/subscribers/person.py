@@ -7,7 +7,7 @@ import json
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from campaigns.core import consent, privacy, subscribers, timeline
+from campaigns.core import consent, privacy, subscribers, suppression, timeline
 from campaigns.core.signup import form_token
 from campaigns.db import db
 from campaigns.errors import CampaignsError
@@ -25,8 +25,8 @@ def show(subscriber_id: int):
     form = PersonForm(obj=person, formdata=None)
     return render_template(
         "subscribers/show.html", person=person, form=form,
-        entries=timeline.timeline(person), suppression=consent.suppression_of(person.email),
-        all_tags=[name for name, _ in subscribers.all_tags()],
+        entries=timeline.timeline(person), suppression=suppression.suppression_of(person.email),
+        all_tags=subscribers.tag_names(),
         signup_link=public_url("consent.signup", form=form_token()))
 
 

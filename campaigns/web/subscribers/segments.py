@@ -77,7 +77,7 @@ def _choices() -> dict[str, Any]:
     """Options for the condition pickers."""
     return {"types": segments.TYPES, "ops": segments.FIELD_OPS,
             "fields": [*segments.CORE_FIELDS, *subscribers.field_keys()],
-            "tags": [name for name, _ in subscribers.all_tags()],
+            "tags": subscribers.tag_names(),
             "outcomes": [o.value for o in Outcome],
             "campaigns": db.session.execute(select(Campaign.id, Campaign.name)
                                             .order_by(Campaign.created_at.desc())).all()}

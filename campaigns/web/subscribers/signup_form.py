@@ -19,4 +19,4 @@ def signup_form():
     snippet = render_template("consent/_embed_snippet.html", action=action, token=token)
     return render_template("subscribers/signup_form.html", tag=tag, snippet=snippet,
                            page_url=public_url("consent.signup", form=token),
-                           tags=[name for name, _ in subscribers.all_tags()])
+                           tags=subscribers.tag_names())

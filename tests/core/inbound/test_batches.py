@@ -20,20 +20,13 @@ from tests.support.inbound import (
     raw_message,
     reply_to,
     sent_campaign,
+    store_all,
 )
 
 
 @pytest.fixture
 def app_settings():
     return {"SOFT_BOUNCE_LIMIT": 2}
-
-
-def _store_all(raws):
-    from campaigns.core.inbound.store import store_many
-
-    ids = [s.id for s in store_many(list(raws), "imap")]
-    db.session.commit()
-    return ids
 
 
 def _suppression(email):
@@ -43,7 +36,7 @@ def _suppression(email):
 def test_soft_bounces_in_one_batch_are_each_counted_and_the_one_at_the_limit_suppresses(
         app_ctx):
     cy, = sent_campaign(["cy@example.org"])
-    ids = _store_all([bounce_for(cy, "4.2.2"), bounce_for(cy, "4.2.2"),
+    ids = store_all([bounce_for(cy, "4.2.2"), bounce_for(cy, "4.2.2"),
                       bounce_for(cy, "4.2.2")])
     process_batch(ids)
     assert db.session.get(Subscriber, cy.subscriber_id).soft_bounces == 3
@@ -59,14 +52,14 @@ def test_soft_bounces_in_one_batch_are_each_counted_and_the_one_at_the_limit_sup
 def test_an_address_suppressed_twice_in_one_batch_keeps_the_first_reason(app_ctx, codes,
                                                                           reason):
     cy, = sent_campaign(["cy@example.org"])
-    process_batch(_store_all([bounce_for(cy, code) for code in codes]))
+    process_batch(store_all([bounce_for(cy, code) for code in codes]))
     assert _suppression("cy@example.org").reason == reason
     assert db.session.scalar(db.select(db.func.count(Suppression.id))) == 1
 
 
 def test_the_first_reply_of_a_batch_sets_the_replied_time(app_ctx):
     ann, = sent_campaign(["ann@example.org"])
-    ids = _store_all([reply_to(ann, "Yes!"), reply_to(ann, "And Tuesday?")])
+    ids = store_all([reply_to(ann, "Yes!"), reply_to(ann, "And Tuesday?")])
     process_batch(ids)
     first = db.session.get(InboundMessage, ids[0])
     assert db.session.get(Delivery, ann.delivery_id).replied_at == first.received_at
@@ -96,8 +89,8 @@ def _statements_to_process(ids):
 
 def test_a_batch_takes_the_same_statements_whatever_its_size(app_ctx):
     sents = sent_campaign([f"p{i}@example.org" for i in range(12)])
-    small = _statements_to_process(_store_all(_mixed(sents[:2], 0)))
-    large = _statements_to_process(_store_all(_mixed(sents[2:], 100)))
+    small = _statements_to_process(store_all(_mixed(sents[:2], 0)))
+    large = _statements_to_process(store_all(_mixed(sents[2:], 100)))
     assert len(large) == len(small) <= 20, large
     assert db.session.scalar(db.select(db.func.count(FollowUp.id))) == 12
     assert db.session.scalar(db.select(db.func.count(FollowUpMessage.id))) == 24
@@ -109,7 +102,7 @@ def test_a_claim_takes_its_own_messages_first_then_those_waiting_behind_them(app
     from campaigns.core.inbound.claim import claim
 
     ann, = sent_campaign(["ann@example.org"])
-    ids = _store_all([reply_to(ann, f"Reply {n}") for n in range(6)])
+    ids = store_all([reply_to(ann, f"Reply {n}") for n in range(6)])
     taken = [message.id for message in claim([ids[2]], also_waiting=2)]
     assert taken == ids[2:5]  # the older ones are left to their own jobs
     db.session.rollback()

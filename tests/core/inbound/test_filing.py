@@ -30,6 +30,7 @@ from tests.support.inbound import (
     receive,
     reply_to,
     sent_campaign,
+    store_all,
 )
 
 
@@ -396,18 +397,10 @@ def test_an_unparseable_message_is_kept_for_review(ann, app_ctx):
     assert db.session.get(InboundMessage, message.id).size == len(raw)
 
 
-def _store_all(*raws):
-    from campaigns.core.inbound.store import store_many
-
-    ids = [s.id for s in store_many(list(raws), "imap")]
-    db.session.commit()
-    return ids
-
-
 def test_a_batch_opens_one_follow_up_for_two_first_replies_of_one_person(ann):
     from campaigns.mail.intake.pipeline import process_batch
 
-    ids = _store_all(reply_to(ann, "Yes!"), reply_to(ann, "And my colleague too?"))
+    ids = store_all([reply_to(ann, "Yes!"), reply_to(ann, "And my colleague too?")])
     assert process_batch(ids) == {ids[0]: "processed", ids[1]: "processed"}
     [followup] = _followups()
     assert _thread_texts(followup.id) == ["Yes!", "And my colleague too?"]
@@ -421,7 +414,7 @@ def test_a_reply_to_a_message_earlier_in_the_same_batch_follows_it(app_ctx):
     first = reply_to(ann, "Yes!", Message_ID="<first@mail.example.org>")
     second = raw_message("P.S. Tuesday is best.", From="ann@example.org",
                          In_Reply_To="<first@mail.example.org>")
-    ids = _store_all(first, second)
+    ids = store_all([first, second])
     process_batch(ids)
     [followup] = _followups()
     assert followup.campaign_id == ann.campaign_id
@@ -439,7 +432,7 @@ def test_one_bad_message_in_a_batch_is_kept_for_review_and_the_rest_filed(ann, m
         return understand(raw)
 
     monkeypatch.setattr(process, "understand", fragile)
-    ids = _store_all(reply_to(ann, "Yes!"), reply_to(ann, "poison"), reply_to(ann, "Also."))
+    ids = store_all([reply_to(ann, "Yes!"), reply_to(ann, "poison"), reply_to(ann, "Also.")])
     statuses = process_batch(ids)
     assert [statuses[i] for i in ids] == ["processed", "needs_review", "processed"]
     assert _thread_texts(_followups()[0].id) == ["Yes!", "Also."]
