@@ -25,7 +25,7 @@ from campaigns.models import Campaign, FollowUp, FollowUpMessage, User
 from campaigns.values import parse_id, parse_ids
 from campaigns.web import flash_error
 from campaigns.web.helpers import local_url
-from campaigns.web.messages import FRAME_POLICY
+from campaigns.web.messages import frame_response
 
 bp = Blueprint("inbox", __name__)
 
@@ -113,10 +113,7 @@ def invitation(followup_id: int):
     rendered = _invitation(followup)
     if rendered is None:
         abort(404)
-    response = Response(rendered.html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = FRAME_POLICY.format(images=" https: http:")
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return frame_response(rendered.html, images=True)
 
 
 def _invitation(followup: FollowUp):  # noqa: ANN202 - a Rendered or None

@@ -48,6 +48,12 @@ def html(message_id: int):
     document = ('<!doctype html><html><head><meta charset="utf-8">'
                 '<base target="_blank"><meta name="referrer" content="no-referrer">'
                 f"</head><body>{body}</body></html>")
+    return frame_response(document, images=images)
+
+
+def frame_response(document: str, *, images: bool) -> Response:
+    """Serve an HTML document for a sandboxed frame: no scripts, no forms, no referrer, not
+    cached; remote images only when ``images``."""
     response = Response(document, mimetype="text/html")
     response.headers["Content-Security-Policy"] = FRAME_POLICY.format(
         images=" https: http:" if images else "")

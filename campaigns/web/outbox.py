@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from campaigns.core import demo
 from campaigns.db import db
@@ -10,7 +10,7 @@ from campaigns.errors import CampaignsError
 from campaigns.mail.inbound.sanitize import sanitize_html
 from campaigns.mail.inbound.understand import understand
 from campaigns.web import flash_error
-from campaigns.web.messages import FRAME_POLICY
+from campaigns.web.messages import frame_response
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 
@@ -33,11 +33,8 @@ def show(name: str):
 def html(name: str):
     """Serve the sent email's HTML as an inert document for a sandboxed frame."""
     body = sanitize_html(understand(_read(name)).html)
-    response = Response(f'<!doctype html><meta charset="utf-8"><base target="_blank">{body}',
-                        mimetype="text/html")
-    response.headers["Content-Security-Policy"] = FRAME_POLICY.format(images="")
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return frame_response(f'<!doctype html><meta charset="utf-8"><base target="_blank">{body}',
+                          images=False)
 
 
 @bp.route("/<name>/reply", methods=["POST"])

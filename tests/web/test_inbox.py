@@ -139,6 +139,8 @@ def test_the_conversation_shows_the_invitation_as_the_person_received_it(logged_
     assert "Hi Grace," in frame.get_data(as_text=True)
     assert "&lt;b&gt;Navy&lt;/b&gt;" in frame.get_data(as_text=True)
     assert "sandbox" in frame.headers["Content-Security-Policy"]
+    assert (frame.headers["Referrer-Policy"], frame.headers["Cache-Control"]) == (
+        "no-referrer", "private, no-store")
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/",

@@ -35,6 +35,14 @@ def test_the_outbox_lists_the_sent_email(logged_in, sent):
     assert "Coffee next week?" in html and "ann@example.com" in html
 
 
+def test_the_sent_email_is_served_as_an_inert_uncached_frame(logged_in, sent):
+    frame = logged_in.get(f"/outbox/{sent}/html")
+    policy = frame.headers["Content-Security-Policy"]
+    assert "sandbox" in policy and "script-src" not in policy and "https:" not in policy
+    assert (frame.headers["Referrer-Policy"], frame.headers["Cache-Control"]) == (
+        "no-referrer", "private, no-store")
+
+
 def test_replying_as_the_recipient_opens_a_conversation(logged_in, app, sent, worker):
     response = post_form(logged_in, f"/outbox/{sent}/reply", {"text": "Tuesday works!"})
     assert response.headers["Location"] == "/"
